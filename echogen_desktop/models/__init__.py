@@ -1,0 +1,1 @@
+"""Qt item models over the service layer's typed records."""

@@ -1,0 +1,1 @@
+"""Audio playback: a facade over QMediaPlayer, controls and transcript panes."""

@@ -1,0 +1,1 @@
+"""Widgets. Views show models and emit intents; they never touch the network."""

@@ -1,0 +1,5 @@
+import sys
+
+from echogen_devstack.cli import main
+
+sys.exit(main())
