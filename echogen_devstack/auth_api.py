@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from echogen_devstack.db import Conn
 from echogen_devstack.errors import auth_error, gateway_error
 from echogen_devstack.state import ApiKeyMissing, StackState, bearer_token, stack_of
 from echogen_devstack.tokens import TokenExpired, TokenInvalid, sign, verify
@@ -100,7 +101,7 @@ def _validate_password(password: object) -> str:
 
 
 async def _issue_session(
-    stack: StackState, conn: asyncpg.Connection, user: asyncpg.Record,
+    stack: StackState, conn: Conn, user: asyncpg.Record,
     session_id: uuid.UUID | None = None, parent: str | None = None,
 ) -> dict[str, Any]:
     """Create (or continue) a session, and return GoTrue's session JSON."""
@@ -140,7 +141,7 @@ async def _issue_session(
     }
 
 
-async def _user_by(conn: asyncpg.Connection, column: str, value: object) -> asyncpg.Record | None:
+async def _user_by(conn: Conn, column: str, value: object) -> asyncpg.Record | None:
     assert column in {"id", "email"}
     row: asyncpg.Record | None = await conn.fetchrow(
         f"select {USER_COLUMNS} from auth.users where {column} = $1 and deleted_at is null", value
@@ -149,7 +150,7 @@ async def _user_by(conn: asyncpg.Connection, column: str, value: object) -> asyn
 
 
 async def _create_user(
-    stack: StackState, conn: asyncpg.Connection, email: object, password: object,
+    stack: StackState, conn: Conn, email: object, password: object,
     metadata: object, confirmed: bool,
 ) -> asyncpg.Record:
     if not isinstance(email, str) or not EMAIL.match(email.strip()):
@@ -157,7 +158,7 @@ async def _create_user(
     hashed = await _hash_password(stack, _validate_password(password))
     meta = metadata if isinstance(metadata, dict) else {}
     try:
-        row: asyncpg.Record = await conn.fetchrow(
+        row: asyncpg.Record | None = await conn.fetchrow(
             f"insert into auth.users (email, encrypted_password, email_confirmed_at,"
             f" raw_app_meta_data, raw_user_meta_data)"
             f" values (lower($1), $2, case when $3 then now() end, $4::jsonb, $5::jsonb)"
@@ -167,6 +168,7 @@ async def _create_user(
         )
     except asyncpg.UniqueViolationError as exc:
         raise AuthFailure(422, "user_already_exists", "User already registered") from exc
+    assert row is not None
     return row
 
 
@@ -251,7 +253,7 @@ def _user_claims(request: Request) -> dict[str, Any]:
     return claims
 
 
-async def _session_user(conn: asyncpg.Connection, claims: dict[str, Any]) -> asyncpg.Record:
+async def _session_user(conn: Conn, claims: dict[str, Any]) -> asyncpg.Record:
     try:
         user_id = uuid.UUID(str(claims["sub"]))
         session_id = uuid.UUID(str(claims.get("session_id")))
@@ -294,7 +296,9 @@ async def update_user(request: Request) -> Response:
             try:
                 await conn.execute("update auth.users set email = lower($2) where id = $1", user["id"], body["email"])
             except asyncpg.UniqueViolationError as exc:
-                raise AuthFailure(422, "email_exists", "A user with this email address has already been registered") from exc
+                raise AuthFailure(
+                    422, "email_exists", "A user with this email address has already been registered"
+                ) from exc
         await conn.execute("update auth.users set updated_at = now() where id = $1", user["id"])
         updated = await _user_by(conn, "id", user["id"])
         assert updated is not None

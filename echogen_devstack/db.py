@@ -13,8 +13,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 Claims = Mapping[str, Any]
+# What handlers receive: a pooled connection, or a plain one in scripts and tests.
+Conn = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
 
 ANON_CLAIMS: dict[str, Any] = {"role": "anon"}
 API_ROLES = frozenset({"anon", "authenticated", "service_role"})
@@ -40,7 +43,7 @@ class Database:
     @asynccontextmanager
     async def as_caller(
         self, claims: Claims, *, method: str = "GET", path: str = "/"
-    ) -> AsyncIterator[asyncpg.Connection]:
+    ) -> AsyncIterator[Conn]:
         """Yield a connection inside a transaction that runs as the JWT's role."""
         role = str(claims.get("role") or "anon")
         if role not in API_ROLES:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
