@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 Claims = Mapping[str, Any]
 # What handlers receive: a pooled connection, or a plain one in scripts and tests.
-Conn = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
 ANON_CLAIMS: dict[str, Any] = {"role": "anon"}
 API_ROLES = frozenset({"anon", "authenticated", "service_role"})

@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
+
+from echogen_devstack.process import stack_tempdir, start_stack_process, stop_stack_process
+from echogen_devstack.runner import StackInfo
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
-
-READY_PREFIX = "ECHOGEN_DEVSTACK_READY "
-
-
-@dataclass(frozen=True)
-class StackInfo:
-    url: str
-    anon_key: str
-    service_key: str
-    jwt_secret: str
-    admin_dsn: str
-    data_dir: str
-    demo_email: str | None = None
-    demo_password: str | None = None
-
 
 @dataclass
 class TestUser:
@@ -49,53 +29,10 @@ class TestUser:
     client: AsyncClient
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def stack_tempdir(prefix: str) -> Path:
-    """A directory the unprivileged Postgres user can reach when tests run as root."""
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    path.chmod(0o755)
-    return path
-
-
-def start_stack_process(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], StackInfo]:
-    cmd = [
-        sys.executable, "-m", "echogen_devstack", "start", "--json",
-        "--data-dir", str(data_dir), "--port", str(free_port()), "--pg-port", str(free_port()),
-        "--bcrypt-rounds", "4", *extra,
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 120
-    seen: list[str] = []
-    for line in proc.stdout:
-        if line.startswith(READY_PREFIX):
-            return proc, StackInfo(**json.loads(line[len(READY_PREFIX):]))
-        seen.append(line)
-        if time.monotonic() > deadline:
-            break
-    proc.kill()
-    raise RuntimeError("devstack did not become ready:\n" + "".join(seen))
-
-
-def stop_stack_process(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture(scope="session")
 def stack() -> Iterator[StackInfo]:
     data_dir = stack_tempdir("echogen-test-stack-")
-    proc, info = start_stack_process(data_dir)
+    proc, info = start_stack_process(data_dir, "--bcrypt-rounds", "4")
     try:
         yield info
     finally:
