@@ -23,10 +23,10 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from supabase import AsyncClientOptions, acreate_client
 
 from echogen_devstack.process import free_port, stack_tempdir, start_stack_process, stop_stack_process
 from echogen_devstack.runner import StackInfo
-from supabase import AsyncClientOptions, acreate_client
 
 COLUMNS = "id,title,url,provider,created_at"
 
@@ -101,12 +101,17 @@ def curl_throughput(url: str, runs: int = 3) -> float:
     return max(speeds)
 
 
-async def download_throughput(info: StackInfo, size_mb: int, work: Path) -> None:
+def write_payload(work: Path, size_mb: int) -> Path:
     payload = work / "static" / "episode.wav"
     payload.parent.mkdir()
     with payload.open("wb") as fh:
         for _ in range(size_mb):
             fh.write(os.urandom(1 << 20))
+    return payload
+
+
+async def signed_download_url(info: StackInfo, payload: Path) -> str:
+    """Upload ``payload`` as a fresh user and return a signed URL for it."""
     async with httpx.AsyncClient(timeout=300) as http:
         options = AsyncClientOptions(auto_refresh_token=False, persist_session=False, httpx_client=http)
         client = await acreate_client(info.url, info.anon_key, options=options)
@@ -117,6 +122,11 @@ async def download_throughput(info: StackInfo, size_mb: int, work: Path) -> None
         bucket = client.storage.from_("podcast-audio")
         await bucket.upload(path, payload, {"content-type": "audio/wav"})
         signed = await bucket.create_signed_url(path, 600)
+    url: str = signed["signedURL"]
+    return url
+
+
+def download_throughput(signed_url: str, payload: Path, size_mb: int) -> None:
     port = free_port()
     static = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(payload.parent)],
@@ -125,7 +135,7 @@ async def download_throughput(info: StackInfo, size_mb: int, work: Path) -> None
     try:
         time.sleep(0.5)
         plain = curl_throughput(f"http://127.0.0.1:{port}/episode.wav")
-        stack = curl_throughput(signed["signedURL"])
+        stack = curl_throughput(signed_url)
     finally:
         static.terminate()
         static.wait()
@@ -135,7 +145,7 @@ async def download_throughput(info: StackInfo, size_mb: int, work: Path) -> None
     print(f"ratio {stack / plain:.0%} of the plain server (target ≥ 80%)")
 
 
-async def main() -> None:
+async def run() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--size-mb", type=int, default=100)
@@ -144,11 +154,12 @@ async def main() -> None:
     proc, info = start_stack_process(work / "stack")
     try:
         await rest_latency(info, args.calls)
-        await download_throughput(info, args.size_mb, work)
+        payload = write_payload(work, args.size_mb)
+        download_throughput(await signed_download_url(info, payload), payload, args.size_mb)
     finally:
         stop_stack_process(proc)
         shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(run())

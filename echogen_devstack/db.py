@@ -32,7 +32,7 @@ class Database:
 
     @classmethod
     async def connect(cls, admin_dsn: str, api_dsn: str, *, max_size: int = 20) -> Database:
-        admin = await asyncpg.create_pool(admin_dsn, min_size=1, max_size=5)
+        admin = await asyncpg.create_pool(admin_dsn, min_size=1, max_size=10)
         api = await asyncpg.create_pool(api_dsn, min_size=2, max_size=max_size)
         return cls(admin, api)
 

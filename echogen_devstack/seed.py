@@ -30,10 +30,10 @@ from importlib import resources
 from typing import Any
 
 import httpx
+from supabase import AsyncClient, AsyncClientOptions, acreate_client
 from supabase_auth.errors import AuthApiError
 
 from echogen_devstack.media import AVA, BEN, Line, RenderedDialogue, cover_png, render_dialogue
-from supabase import AsyncClient, AsyncClientOptions, acreate_client
 
 DEMO_EMAIL = "demo@echogen.local"
 DEMO_PASSWORD = "echogen-demo"

@@ -83,6 +83,9 @@ def endpoint(handler: Handler) -> Handler:
         except asyncpg.PostgresError as exc:
             failure = database_failure(exc)
             return storage_error(failure.status, failure.error, failure.message, code=failure.code)
+        except Exception:  # still answer in storage-api's shape, so clients can parse it
+            log.exception("storage request failed: %s %s", request.method, request.url.path)
+            return storage_error(500, "InternalError", "Internal server error", code="InternalError")
 
     return run
 

@@ -108,9 +108,8 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
             raise RangeNotSatisfiable
         return max(0, size - suffix), size - 1
     first = int(first_s)
-    last = int(last_s) if last_s else size - 1
-    if last < first:
+    if last_s and int(last_s) < first:
         return None
     if first >= size:
         raise RangeNotSatisfiable
-    return first, min(last, size - 1)
+    return first, min(int(last_s) if last_s else size - 1, size - 1)

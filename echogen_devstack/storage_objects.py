@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import anyio.to_thread
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -141,7 +140,8 @@ async def _commit(
                 json.dumps(incoming.user_metadata) if incoming.user_metadata is not None else None,
             )
             final = store.object_path(bucket, object_id)
-            installed = await anyio.to_thread.run_sync(store.install, incoming.path, final)
+            # In-line, not in a thread: a cancelled await must never hide a completed rename.
+            installed = store.install(incoming.path, final)
     except BaseException:
         if installed is not None:
             installed.undo()

@@ -21,6 +21,7 @@ import asyncpg
 import pytest
 
 from echogen_devstack import migrate
+from echogen_devstack.runner import StackInfo
 
 T = TypeVar("T")
 
@@ -205,8 +206,7 @@ async def _seed_upstream(conn: asyncpg.Connection) -> None:
         uid,
     )
     await conn.execute(
-        "insert into public.processing_jobs (id, user_id, job_type) values ('audio_render_old', $1,"
-        " 'audio_render')",
+        "insert into public.processing_jobs (id, user_id, job_type) values ('audio_render_old', $1, 'audio_render')",
         uid,
     )
     # The data model's broad example policy: it would let a client mark its job succeeded.
@@ -214,13 +214,11 @@ async def _seed_upstream(conn: asyncpg.Connection) -> None:
         'create policy "Individuals can manage their rows" on public.processing_jobs for all'
         " using (auth.uid() = user_id) with check (auth.uid() = user_id)"
     )
-    await conn.execute(
-        "insert into storage.buckets (id, name, public) values ('transcripts', 'transcripts', true)"
-    )
+    await conn.execute("insert into storage.buckets (id, name, public) values ('transcripts', 'transcripts', true)")
 
 
 @pytest.fixture(scope="module", params=["fresh", "upstream"])
-def scratch_dsn(request: pytest.FixtureRequest, stack: Any) -> Iterator[str]:
+def scratch_dsn(request: pytest.FixtureRequest, stack: StackInfo) -> Iterator[str]:
     """A scratch database (fresh or upstream-like) with the migrations applied twice."""
     admin_dsn: str = stack.admin_dsn
     name = f"echogen_mig_{request.param}_{uuid.uuid4().hex[:8]}"
@@ -284,12 +282,13 @@ async def seed_rows(conn: asyncpg.Connection, uid: uuid.UUID) -> dict[str, Any]:
     script = await conn.fetchval(
         "insert into public.podcast_scripts (user_id, source_content_id, prompt, model, segments)"
         " values ($1, $2, 'p', 'gemini', '[]') returning id",
-        uid, content,
+        uid,
+        content,
     )
     podcast = await conn.fetchval(
-        "insert into public.generated_podcasts (user_id, script_id, audio_path)"
-        " values ($1, $2, 'a.mp3') returning id",
-        uid, script,
+        "insert into public.generated_podcasts (user_id, script_id, audio_path) values ($1, $2, 'a.mp3') returning id",
+        uid,
+        script,
     )
     return {
         "profiles": uid,
@@ -302,9 +301,9 @@ async def seed_rows(conn: asyncpg.Connection, uid: uuid.UUID) -> dict[str, Any]:
             uid,
         ),
         "processing_jobs": await conn.fetchval(
-            "insert into public.processing_jobs (id, user_id, job_type) values ($1, $2, 'audio_render')"
-            " returning id",
-            f"audio_render_{uuid.uuid4().hex[:12]}", uid,
+            "insert into public.processing_jobs (id, user_id, job_type) values ($1, $2, 'audio_render') returning id",
+            f"audio_render_{uuid.uuid4().hex[:12]}",
+            uid,
         ),
         "usage_events": await conn.fetchval(
             "insert into public.usage_events (user_id, provider, event_type, cost_usd)"
@@ -312,8 +311,7 @@ async def seed_rows(conn: asyncpg.Connection, uid: uuid.UUID) -> dict[str, Any]:
             uid,
         ),
         "user_sessions": await conn.fetchval(
-            "insert into public.user_sessions (user_id, device) values ($1, '{\"os\": \"linux\"}')"
-            " returning id",
+            'insert into public.user_sessions (user_id, device) values ($1, \'{"os": "linux"}\') returning id',
             uid,
         ),
     }
@@ -401,13 +399,17 @@ async def test_deletes_cascade_or_detach(db: asyncpg.Connection) -> None:
     ids = await seed_rows(db, uid)
     async with db.transaction():
         await db.execute("delete from public.scraped_content where id = $1", ids["scraped_content"])
-        assert await db.fetchval(
-            "select source_content_id from public.podcast_scripts where id = $1", ids["podcast_scripts"]
-        ) is None
+        assert (
+            await db.fetchval(
+                "select source_content_id from public.podcast_scripts where id = $1", ids["podcast_scripts"]
+            )
+            is None
+        )
         await db.execute("delete from public.podcast_scripts where id = $1", ids["podcast_scripts"])
-        assert await db.fetchval(
-            "select count(*) from public.generated_podcasts where id = $1", ids["generated_podcasts"]
-        ) == 0
+        assert (
+            await db.fetchval("select count(*) from public.generated_podcasts where id = $1", ids["generated_podcasts"])
+            == 0
+        )
     await db.execute("delete from auth.users where id = $1", uid)
     for table in TABLES:
         key = "id" if table == "profiles" else "user_id"
@@ -445,8 +447,7 @@ async def test_privileges_match_the_policies(db: asyncpg.Connection, table: str)
     got: dict[str, set[str]] = {}
     for role in ("anon", "authenticated", "service_role"):
         got[role] = {
-            p for p in privs
-            if await db.fetchval("select has_table_privilege($1, $2, $3)", role, f"public.{table}", p)
+            p for p in privs if await db.fetchval("select has_table_privilege($1, $2, $3)", role, f"public.{table}", p)
         }
     assert got["anon"] == set()
     assert got["authenticated"] == AUTHENTICATED_TABLE_PRIVILEGES[table]
@@ -485,23 +486,31 @@ async def test_substring_search_uses_trigram_index(db: asyncpg.Connection, colum
     async with db.transaction():
         await db.execute("set local enable_seqscan = off")
         plan = "\n".join(
-            r[0] for r in await db.fetch(
-                f"explain select id from public.scraped_content where {column} ilike '%vent%'"
-            )
+            r[0] for r in await db.fetch(f"explain select id from public.scraped_content where {column} ilike '%vent%'")
         )
     assert f"scraped_content_{column}_trgm_idx" in plan
 
 
 @pytest.mark.parametrize(
     ("status", "accepted"),
-    [("queued", True), ("running", True), ("succeeded", True), ("failed", True), ("cancelled", True),
-     ("done", False), ("QUEUED", False), ("", False)],
+    [
+        ("queued", True),
+        ("running", True),
+        ("succeeded", True),
+        ("failed", True),
+        ("cancelled", True),
+        ("done", False),
+        ("QUEUED", False),
+        ("", False),
+    ],
 )
 async def test_job_status_vocabulary(db: asyncpg.Connection, status: str, accepted: bool) -> None:
     uid = await new_user(db)
     insert = db.execute(
         "insert into public.processing_jobs (id, user_id, job_type, status) values ($1, $2, 'x', $3)",
-        uuid.uuid4().hex, uid, status,
+        uuid.uuid4().hex,
+        uid,
+        status,
     )
     if accepted:
         await insert
@@ -513,19 +522,20 @@ async def test_job_status_vocabulary(db: asyncpg.Connection, status: str, accept
 @pytest.mark.parametrize(
     ("segments", "accepted"),
     [
-        ('[]', True),
+        ("[]", True),
         ('[{"speaker": "Ava", "content": "Hi", "start_time": 0.0, "end_time": 1.5}]', True),
         ('{"speaker": "Ava"}', False),
         ('"text"', False),
-        ('null', False),
-        ('3', False),
+        ("null", False),
+        ("3", False),
     ],
 )
 async def test_segments_must_be_a_json_array(db: asyncpg.Connection, segments: str, accepted: bool) -> None:
     uid = await new_user(db)
     insert = db.execute(
         "insert into public.podcast_scripts (user_id, prompt, model, segments) values ($1, 'p', 'm', $2::jsonb)",
-        uid, segments,
+        uid,
+        segments,
     )
     if accepted:
         await insert
@@ -546,9 +556,7 @@ async def test_updated_at_moves_on_update(db: asyncpg.Connection, table: str) ->
             " created_at = '2000-01-01T00:00:00Z' where id = $1",
             row_id,
         )
-    await db.execute(
-        f"update public.{table} set updated_at = '1999-01-01T00:00:00Z' where id = $1", row_id
-    )
+    await db.execute(f"update public.{table} set updated_at = '1999-01-01T00:00:00Z' where id = $1", row_id)
     row = await db.fetchrow(f"select updated_at, created_at from public.{table} where id = $1", row_id)
     assert row is not None
     assert row["created_at"].year == 2000
@@ -590,9 +598,7 @@ async def test_storage_policies_confine_users_to_their_folder(db: asyncpg.Connec
         for name in (f"{other}/x/file.bin", "file.bin", f"x/{owner}/file.bin"):
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 async with conn.transaction():
-                    await conn.execute(
-                        "insert into storage.objects (bucket_id, name) values ($1, $2)", bucket, name
-                    )
+                    await conn.execute("insert into storage.objects (bucket_id, name) values ($1, $2)", bucket, name)
     foreign = f"{other}/{uuid.uuid4()}/file.bin"
     await db.execute("insert into storage.objects (bucket_id, name) values ($1, $2)", bucket, foreign)
     async with as_user(db, owner) as conn:
@@ -630,18 +636,17 @@ async def test_client_may_queue_a_job(db: asyncpg.Connection) -> None:
         {"finished_at": "2030-01-01T00:00:00Z"},
     ],
 )
-async def test_client_may_not_queue_a_job_in_another_state(
-    db: asyncpg.Connection, extra: dict[str, str]
-) -> None:
+async def test_client_may_not_queue_a_job_in_another_state(db: asyncpg.Connection, extra: dict[str, str]) -> None:
     uid = await new_user(db)
-    (column, value), = extra.items()
+    ((column, value),) = extra.items()
     cast = {"result": "jsonb", "started_at": "timestamptz", "finished_at": "timestamptz"}.get(column, "text")
     async with as_user(db, uid) as conn:
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.execute(
                 f"insert into public.processing_jobs (id, user_id, job_type, {column})"
                 f" values ('j1', $1, 'audio_render', $2::text::{cast})",
-                uid, value,
+                uid,
+                value,
             )
 
 
@@ -651,9 +656,10 @@ async def test_client_may_cancel_a_live_job(db: asyncpg.Connection, start: str) 
     job = (await seed_rows(db, uid))["processing_jobs"]
     await db.execute("update public.processing_jobs set status = $1 where id = $2", start, job)
     async with as_user(db, uid, commit=True) as conn:
-        assert await conn.execute(
-            "update public.processing_jobs set status = 'cancelled' where id = $1", job
-        ) == "UPDATE 1"
+        assert (
+            await conn.execute("update public.processing_jobs set status = 'cancelled' where id = $1", job)
+            == "UPDATE 1"
+        )
     row = await db.fetchrow("select status, finished_at from public.processing_jobs where id = $1", job)
     assert row is not None and row["status"] == "cancelled" and row["finished_at"] is not None
 
@@ -664,9 +670,10 @@ async def test_client_may_not_cancel_a_finished_job(db: asyncpg.Connection, star
     job = (await seed_rows(db, uid))["processing_jobs"]
     await db.execute("update public.processing_jobs set status = $1 where id = $2", start, job)
     async with as_user(db, uid) as conn:
-        assert await conn.execute(
-            "update public.processing_jobs set status = 'cancelled' where id = $1", job
-        ) == "UPDATE 0"
+        assert (
+            await conn.execute("update public.processing_jobs set status = 'cancelled' where id = $1", job)
+            == "UPDATE 0"
+        )
 
 
 @pytest.mark.parametrize(
@@ -674,7 +681,7 @@ async def test_client_may_not_cancel_a_finished_job(db: asyncpg.Connection, star
     [
         "status = 'succeeded'",
         "status = 'running'",
-        "result = '{\"audio\": \"x\"}'",
+        'result = \'{"audio": "x"}\'',
         "error = null",
         "finished_at = now()",
         "payload = '{}'",
@@ -718,11 +725,12 @@ async def test_upstream_rows_and_columns_survive(db: asyncpg.Connection, is_upst
     if not is_upstream:
         pytest.skip("only the upstream-like database has pre-existing data")
     profile = await db.fetchrow(
-        "select full_name, bio, preferences from public.profiles"
-        " where id = '00000000-0000-4000-8000-000000000001'"
+        "select full_name, bio, preferences from public.profiles where id = '00000000-0000-4000-8000-000000000001'"
     )
     assert profile is not None
     assert (profile["full_name"], profile["bio"], json.loads(profile["preferences"])) == (
-        "Old User", "likes radio", {"theme": "dark"}
+        "Old User",
+        "likes radio",
+        {"theme": "dark"},
     )
     assert await db.fetchval("select status from public.processing_jobs where id = 'audio_render_old'") == "queued"

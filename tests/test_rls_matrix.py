@@ -12,7 +12,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -21,12 +21,20 @@ import httpx
 import jwt
 import pytest
 from postgrest.exceptions import APIError
-
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
 
+from echogen_devstack.runner import StackInfo
+from tests.conftest import TestUser
+
 TABLES = [
-    "profiles", "user_sessions", "user_api_keys", "scraped_content", "podcast_scripts",
-    "generated_podcasts", "processing_jobs", "usage_events",
+    "profiles",
+    "user_sessions",
+    "user_api_keys",
+    "scraped_content",
+    "podcast_scripts",
+    "generated_podcasts",
+    "processing_jobs",
+    "usage_events",
 ]
 OPS = ["select", "insert", "update", "delete"]
 CALLERS = ["owner", "other", "anon", "expired", "forged"]
@@ -85,8 +93,7 @@ def expected(table: str, op: str, caller: str) -> Expect:
 KEY = "id"  # every table's primary key, and the column the filters use
 
 CASES = [
-    pytest.param(table, op, caller, id=f"{table}-{op}-{caller}")
-    for table in TABLES for op in OPS for caller in CALLERS
+    pytest.param(table, op, caller, id=f"{table}-{op}-{caller}") for table in TABLES for op in OPS for caller in CALLERS
 ]
 
 
@@ -106,33 +113,58 @@ def new_row(table: str, owner: Owner) -> dict[str, Any]:
     rows: dict[str, Callable[[], dict[str, Any]]] = {
         "profiles": lambda: {"id": oid, "full_name": "Intruder"},
         "user_sessions": lambda: {
-            "id": row_id, "user_id": oid, "ip_address": "127.0.0.1",
-            "device": {"model": "ThinkPad", "os": "linux", "os_version": "6.1", "app_version": "0.1.0",
-                       "hostname": "desk"},
+            "id": row_id,
+            "user_id": oid,
+            "ip_address": "127.0.0.1",
+            "device": {
+                "model": "ThinkPad",
+                "os": "linux",
+                "os_version": "6.1",
+                "app_version": "0.1.0",
+                "hostname": "desk",
+            },
         },
         "user_api_keys": lambda: {
-            "id": row_id, "user_id": oid, "provider": "openai", "key_alias": "main",
+            "id": row_id,
+            "user_id": oid,
+            "provider": "openai",
+            "key_alias": "main",
             "encrypted_key": "v1:bm9uY2U=:Y2lwaGVy:dGFn",
         },
         "scraped_content": lambda: {
-            "id": row_id, "user_id": oid, "url": "https://example.com/vents", "title": "Deep sea vents",
-            "markdown": "# Vents\n\nHot water.", "provider": "firecrawl",
+            "id": row_id,
+            "user_id": oid,
+            "url": "https://example.com/vents",
+            "title": "Deep sea vents",
+            "markdown": "# Vents\n\nHot water.",
+            "provider": "firecrawl",
         },
         "podcast_scripts": lambda: {
-            "id": row_id, "user_id": oid, "source_content_id": owner.parents["scraped_content"],
-            "prompt": "Two hosts", "model": "gemini-2.0-flash",
+            "id": row_id,
+            "user_id": oid,
+            "source_content_id": owner.parents["scraped_content"],
+            "prompt": "Two hosts",
+            "model": "gemini-2.0-flash",
             "segments": [{"speaker": "Ava", "content": "Hello", "start_time": 0.0, "end_time": 1.2}],
         },
         "generated_podcasts": lambda: {
-            "id": row_id, "user_id": oid, "script_id": owner.parents["podcast_scripts"],
-            "audio_path": f"{oid}/{row_id}/episode.mp3", "metadata": {"title": "Vents"},
+            "id": row_id,
+            "user_id": oid,
+            "script_id": owner.parents["podcast_scripts"],
+            "audio_path": f"{oid}/{row_id}/episode.mp3",
+            "metadata": {"title": "Vents"},
         },
         "processing_jobs": lambda: {
-            "id": f"script_generation_{secrets.token_hex(6)}", "user_id": oid,
-            "job_type": "script_generation", "payload": {"model": "gemini-2.0-flash"},
+            "id": f"script_generation_{secrets.token_hex(6)}",
+            "user_id": oid,
+            "job_type": "script_generation",
+            "payload": {"model": "gemini-2.0-flash"},
         },
         "usage_events": lambda: {
-            "id": row_id, "user_id": oid, "provider": "openai", "event_type": "tts_render",
+            "id": row_id,
+            "user_id": oid,
+            "provider": "openai",
+            "event_type": "tts_render",
             "cost_usd": 0.0125,
         },
     }
@@ -150,9 +182,7 @@ async def insert_as_admin(admin: asyncpg.Connection, table: str, row: dict[str, 
 
 
 async def snapshot(admin: asyncpg.Connection, table: str, row_id: str) -> Any:
-    raw = await admin.fetchval(
-        f"select to_jsonb(t) from public.{table} t where {KEY}::text = $1", row_id
-    )
+    raw = await admin.fetchval(f"select to_jsonb(t) from public.{table} t where {KEY}::text = $1", row_id)
     return json.loads(raw) if raw is not None else None
 
 
@@ -168,23 +198,23 @@ async def seed_owner(admin: asyncpg.Connection, owner_id: str) -> Owner:
 # ---------------------------------------------------------------------- callers
 
 
-def mint(stack: Any, sub: str, *, expired: bool = False, secret: str | None = None) -> str:
+def mint(stack: StackInfo, sub: str, *, expired: bool = False, secret: str | None = None) -> str:
     now = int(time.time())
     claims = {
-        "iss": f"{stack.url}/auth/v1", "sub": sub, "aud": "authenticated", "role": "authenticated",
-        "email": f"{sub}@example.com", "session_id": str(uuid.uuid4()), "aal": "aal1",
-        "iat": now - 7200 if expired else now, "exp": now - 3600 if expired else now + 3600,
+        "iss": f"{stack.url}/auth/v1",
+        "sub": sub,
+        "aud": "authenticated",
+        "role": "authenticated",
+        "email": f"{sub}@example.com",
+        "session_id": str(uuid.uuid4()),
+        "aal": "aal1",
+        "iat": now - 7200 if expired else now,
+        "exp": now - 3600 if expired else now + 3600,
     }
     return jwt.encode(claims, secret or stack.jwt_secret, algorithm="HS256")
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-async def token_client(stack: Any, token: str, http: httpx.AsyncClient) -> AsyncClient:
+async def token_client(stack: StackInfo, token: str, http: httpx.AsyncClient) -> AsyncClient:
     """A client that sends ``token`` as its bearer, as an app holding a stale or fake JWT would."""
     options = AsyncClientOptions(
         headers={"Authorization": f"Bearer {token}"},
@@ -196,7 +226,7 @@ async def token_client(stack: Any, token: str, http: httpx.AsyncClient) -> Async
 
 
 @pytest.fixture
-async def admin(stack: Any) -> AsyncIterator[asyncpg.Connection]:
+async def admin(stack: StackInfo) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(stack.admin_dsn)
     try:
         yield conn
@@ -212,8 +242,8 @@ async def test_rls_matrix(
     table: str,
     op: str,
     caller: str,
-    stack: Any,
-    user_factory: Any,
+    stack: StackInfo,
+    user_factory: Callable[[], Awaitable[TestUser]],
     anon_client: AsyncClient,
     admin: asyncpg.Connection,
     http: httpx.AsyncClient,
