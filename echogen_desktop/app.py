@@ -15,7 +15,8 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument("--url", help="Supabase project URL")
     parser.add_argument("--anon-key", help="Supabase anon (publishable) key")
-    parser.add_argument("--quit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)
+    parser.add_argument("--quit-after", type=float, metavar="SECONDS", help="close the window after SECONDS")
+    parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the main window once it is shown")
     return parser.parse_args(argv)
 
 
@@ -33,12 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(__version__)
-    window = MainWindow(QSettings())
+    url = args.url or os.environ.get("ECHOGEN_SUPABASE_URL")
+    window = MainWindow(QSettings(), project_url=url)
     window.show()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
+    if args.screenshot:
+        QTimer.singleShot(300, lambda: window.grab().save(args.screenshot))
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), window.close)
     with loop:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from echogen_devstack.postgres import PostgresError
-from echogen_devstack.runner import StackInfo, StackOptions, default_data_dir, read_state, run_stack
+from echogen_devstack.runner import GatewayError, StackInfo, StackOptions, default_data_dir, read_state, run_stack
 
 READY_PREFIX = "ECHOGEN_DEVSTACK_READY "
 
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         asyncio.run(run_stack(opts, lambda info: _print_ready(info, args.json)))
-    except PostgresError as exc:
+    except (PostgresError, GatewayError) as exc:
         print(f"echogen-devstack: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -23,6 +23,10 @@ from echogen_devstack.tokens import project_keys
 STATE_FILE = "stack.json"
 
 
+class GatewayError(RuntimeError):
+    """The HTTP gateway could not start."""
+
+
 @dataclass
 class StackOptions:
     data_dir: Path
@@ -122,8 +126,9 @@ async def run_stack(
         serving = asyncio.create_task(server.serve())
         while not server.started:
             if serving.done():
-                await serving
-                raise RuntimeError(f"the gateway could not listen on {opts.host}:{opts.port}")
+                raise GatewayError(  # uvicorn exits instead of raising when it cannot bind
+                    f"the gateway could not listen on {opts.host}:{opts.port}: is another stack running?"
+                )
             await asyncio.sleep(0.02)
         info = StackInfo(
             url=url, anon_key=keys.anon_key, service_key=keys.service_key, jwt_secret=secret,

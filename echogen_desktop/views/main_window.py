@@ -10,7 +10,7 @@ from echogen_desktop import APP_NAME
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: QSettings, project_url: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._settings = settings
         self.setWindowTitle(APP_NAME)
@@ -22,12 +22,17 @@ class MainWindow(QMainWindow):
         font = self.status_label.font()
         font.setPointSizeF(font.pointSizeF() * 1.6)
         self.status_label.setFont(font)
-        hint = QLabel(
-            self.tr(
+        if project_url:
+            text = self.tr("Project: %1\nSigning in to it is not available in this build yet.").replace(
+                "%1", project_url
+            )
+        else:
+            text = self.tr(
                 "EchoGen Desktop is not connected to a Supabase project yet.\n"
                 "Start the local demo stack (see the README), or give a project URL and anon key."
             )
-        )
+        hint = QLabel(text)
+        hint.setObjectName("connectionHint")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint.setWordWrap(True)
         central = QWidget()
