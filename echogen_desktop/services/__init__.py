@@ -1,0 +1,1 @@
+"""The async service layer: Supabase in, typed records out."""
