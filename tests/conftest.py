@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import uuid
@@ -17,6 +18,31 @@ from echogen_devstack.runner import StackInfo
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
+
+
+def _qasync_loop() -> asyncio.AbstractEventLoop:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
+    return loop
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Callable[[], object]]:
+    """Tests marked ``qasync`` run on the app's real loop: Qt events and asyncio interleave."""
+    if item.get_closest_marker("qasync"):
+        return {"qasync": _qasync_loop}
+    return {"asyncio": asyncio.new_event_loop}
+
+
+async def wait_until(condition: Callable[[], object], timeout: float = 5.0, message: str = "") -> None:
+    """Poll ``condition`` while the loop (and, under qasync, Qt) keeps running."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(message or f"condition not met within {timeout} s")
+        await asyncio.sleep(0.01)
 
 @dataclass
 class TestUser:
