@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import shiboken6
 from PySide6.QtCore import QObject, Signal
 
-from echogen_desktop.services.errors import ServiceError, from_exception
+from echogen_desktop.services.errors import ErrorKind, ServiceError, from_exception
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -25,6 +25,7 @@ class TaskRunner(QObject):
 
     busyChanged = Signal(bool)
     failed = Signal(str)  # a user-facing message, for errors nobody handled
+    sessionExpired = Signal()  # some task found the session revoked or expired: time to sign in again
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +77,8 @@ class TaskRunner(QObject):
         error = from_exception(exc)
         if not isinstance(exc, ServiceError):
             log.error("task failed", exc_info=exc)
+        if error.kind is ErrorKind.SESSION_EXPIRED:
+            self.sessionExpired.emit()
         if on_error is not None:
             on_error(error)
         else:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 
-from echogen_devstack import auth_api, rest_api, storage_api
+from echogen_devstack import auth_api, realtime_ws, rest_api, storage_api
 from echogen_devstack.state import StackState
 
 
@@ -22,6 +22,7 @@ def build_app(stack: StackState) -> Starlette:
             Mount("/auth/v1", routes=auth_api.routes()),
             Mount("/rest/v1", routes=rest_api.routes()),
             Mount("/storage/v1", routes=storage_api.routes()),
+            WebSocketRoute("/realtime/v1/websocket", realtime_ws.endpoint),
         ]
     )
     app.state.stack = stack

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from echogen_devstack.db import Database
 from echogen_devstack.errors import gateway_error, rest_error
 from echogen_devstack.rest_query import (
     Media,
@@ -36,7 +37,7 @@ from echogen_devstack.rest_query import (
     singular_error,
     status_count,
 )
-from echogen_devstack.rest_schema import EXPOSED_SCHEMA, Table, schema_cache
+from echogen_devstack.rest_schema import EXPOSED_SCHEMA, Catalog, Table, schema_cache
 from echogen_devstack.state import ApiKeyMissing, bearer_token, caller_claims, stack_of
 from echogen_devstack.tokens import TokenExpired, TokenInvalid
 
@@ -111,10 +112,7 @@ async def _serve(request: Request, claims: dict[str, Any]) -> Response:
     name = request.path_params["table"]
     table = await cache.table(name)
     if table is None:
-        suggestion = (await cache.catalog()).suggest(name)
-        hint = f"Perhaps you meant the table '{EXPOSED_SCHEMA}.{suggestion}'" if suggestion else None
-        raise RestError(404, "PGRST205",
-                        f"Could not find the table '{EXPOSED_SCHEMA}.{name}' in the schema cache", hint=hint)
+        raise _table_not_found(name, await cache.catalog())
 
     query = parse_query(request.query_params.multi_items())
     media = negotiate(request.headers.get("accept"))
@@ -130,7 +128,36 @@ async def _serve(request: Request, claims: dict[str, Any]) -> Response:
         table = await cache.refreshed_table(table)
         statement = _statement(method, table, query, prefer, media, payload)
 
-    async with stack.db.as_caller(claims, method=method, path=request.url.path) as conn:
+    try:
+        result = await _run(stack.db, claims, request, statement, prefer, media)
+    except asyncpg.InvalidCachedStatementError:
+        # A migration changed a table under a cached plan: one clean retry re-prepares it.
+        result = await _run(stack.db, claims, request, statement, prefer, media)
+    except (asyncpg.UndefinedColumnError, asyncpg.UndefinedTableError):
+        # The catalog was stale: reload it, so this answer and the next request see the change.
+        catalog = await cache.reload((await cache.catalog()).loaded_at)
+        if name not in catalog.tables:
+            raise _table_not_found(name, catalog) from None
+        raise
+    body, n, total, inserted = result
+
+    if method in READ_METHODS:
+        return _read_response(query, prefer, media, body, n, total, head=method == "HEAD")
+    return _write_response(method, prefer, media, body, n, inserted)
+
+
+def _table_not_found(name: str, catalog: Catalog) -> RestError:
+    suggestion = catalog.suggest(name)
+    hint = f"Perhaps you meant the table '{EXPOSED_SCHEMA}.{suggestion}'" if suggestion else None
+    message = f"Could not find the table '{EXPOSED_SCHEMA}.{name}' in the schema cache"
+    return RestError(404, "PGRST205", message, hint=hint)
+
+
+async def _run(db: Database, claims: dict[str, Any], request: Request, statement: Statement, prefer: Prefer,
+               media: Media) -> tuple[str | None, int, int | None, int | None]:
+    """Execute in one transaction as the caller: ``(body, rows, total, inserted)``."""
+    method = request.method
+    async with db.as_caller(claims, method=method, path=request.url.path) as conn:
         if statement.fetch:
             row = await conn.fetchrow(statement.sql, *statement.args)
             assert row is not None  # an aggregate always yields one row
@@ -148,10 +175,7 @@ async def _serve(request: Request, claims: dict[str, Any]) -> Response:
                 and n > prefer.max_affected:
             raise RestError(400, "PGRST124", "Query result exceeds max-affected preference constraint",
                             f"The query affects {n} rows")
-
-    if method in READ_METHODS:
-        return _read_response(query, prefer, media, body, n, total, head=method == "HEAD")
-    return _write_response(method, prefer, media, body, n, inserted)
+    return body, n, total, inserted
 
 
 def _statement(method: str, table: Table, query: Query, prefer: Prefer, media: Media,

@@ -80,6 +80,20 @@ class OrderTerm:
     nulls: str | None = None  # "first" / "last"
 
 
+# The cast target is pasted into SQL, so it is one plain word or one of the multi-word names.
+MULTI_WORD_TYPES = frozenset({
+    "double precision", "character varying", "bit varying", "timestamp with time zone",
+    "timestamp without time zone", "time with time zone", "time without time zone",
+})
+
+
+def _valid_cast(name: str) -> bool:
+    if name in MULTI_WORD_TYPES:
+        return True
+    return bool(name) and name.isascii() and (name[0].isalpha() or name[0] == "_") and \
+        all(ch.isalnum() or ch == "_" for ch in name)
+
+
 def _is_ident_char(ch: str) -> bool:
     return ch.isalnum() or ch in "_ $"
 
@@ -236,9 +250,9 @@ def _select_item(cur: _Cursor) -> SelectItem:
     fld = cur.field()
     cast: str | None = None
     if cur.take("::"):
-        cast = cur.until(",").strip()
-        if not cast or not all(_is_ident_char(ch) for ch in cast):
-            raise cur.unexpected("letter or digit")
+        cast = " ".join(cur.until(",").split()).lower()
+        if not _valid_cast(cast):
+            raise cur.fail(f"unexpected cast type {cast!r} expecting a type name")
     cur.skip_ws()
     if not (cur.at_end() or cur.peek(",")):
         raise cur.unexpected('"->>", "->", "::", "," or end of input')
@@ -293,8 +307,11 @@ def _op_expr(cur: _Cursor, fld: Field, *, in_logic: bool) -> Condition:
     if op in FTS_OPS:
         config: str | None = None
         if cur.take("("):
-            config = cur.until(")").strip()
-            if not config or not all(_is_ident_char(ch) for ch in config):
+            start = cur.pos
+            while not cur.at_end() and _is_ident_char(cur.text[cur.pos]):
+                cur.pos += 1
+            config = cur.text[start:cur.pos].strip()
+            if not config:
                 raise cur.unexpected("letter or digit")
             cur.expect(")")
         cur.expect(".")

@@ -17,6 +17,7 @@ from echogen_devstack.db import Database
 from echogen_devstack.gateway import build_app
 from echogen_devstack.migrate import apply_migrations, bootstrap, default_migrations_dir
 from echogen_devstack.postgres import SUPERUSER, PostgresCluster, find_bindir
+from echogen_devstack.realtime import Realtime
 from echogen_devstack.state import StackState
 from echogen_devstack.tokens import project_keys
 
@@ -111,6 +112,7 @@ async def run_stack(
     try:
         await prepare_database(cluster, opts.migrations_dir)
         db = await Database.connect(cluster.dsn(SUPERUSER), cluster.dsn("authenticator"))
+        realtime = await Realtime.start(db)  # captures changes for /realtime/v1
         url = f"http://{opts.host}:{opts.port}"
         storage_root = opts.data_dir / "storage"
         storage_root.mkdir(exist_ok=True)
@@ -118,8 +120,10 @@ async def run_stack(
             keys=keys, db=db, storage_root=storage_root, public_url=url,
             jwt_expiry=opts.jwt_expiry, auto_confirm=opts.auto_confirm, bcrypt_rounds=opts.bcrypt_rounds,
         )
+        app = build_app(stack)
+        app.state.realtime = realtime
         config = uvicorn.Config(
-            build_app(stack), host=opts.host, port=opts.port, log_level="warning",
+            app, host=opts.host, port=opts.port, log_level="warning",
             lifespan="off", access_log=False, timeout_graceful_shutdown=2,
         )
         server = uvicorn.Server(config)
@@ -144,6 +148,7 @@ async def run_stack(
         if asyncio.iscoroutine(result):
             await result
         await serving
+        await realtime.close()
         await db.close()
     finally:
         state = read_state(opts.data_dir)

@@ -20,7 +20,17 @@ from supabase import AsyncClient, AsyncClientOptions, acreate_client
 from supabase_auth.types import Session
 
 from echogen_desktop.services.errors import ErrorKind, ServiceError, from_exception
-from echogen_desktop.services.records import ContentItem, Job, JobStatus, Page, Podcast, Profile, Script, Segment
+from echogen_desktop.services.records import (
+    ContentItem,
+    Job,
+    JobStatus,
+    Page,
+    Podcast,
+    Profile,
+    Script,
+    Segment,
+    UsageEvent,
+)
 from echogen_desktop.services.tables import TableSpec
 
 log = logging.getLogger(__name__)
@@ -31,6 +41,7 @@ JOB_ID_ALPHABET = string.ascii_lowercase + string.digits
 TRANSCRIPTS_BUCKET = "transcripts"
 AUDIO_BUCKET = "podcast-audio"
 COVER_BUCKET = "cover-art"
+AVATAR_BUCKET = COVER_BUCKET  # avatars live in the user's own cover-art folder: {user_id}/avatar/{filename}
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,7 @@ class Backend:
         self.url = url
         self._listeners: list[SessionListener] = []
         self._user: SignedIn | None = None
+        self.session_expires_at: int | None = None  # epoch seconds of the access token's expiry
         client.auth.on_auth_state_change(self._on_auth_event)
 
     @classmethod
@@ -120,6 +132,28 @@ class Backend:
     async def close(self) -> None:
         await self._http.aclose()
 
+    @staticmethod
+    async def check_connection(url: str, anon_key: str, *, timeout: float = 8.0) -> None:
+        """Ask the project's auth settings endpoint whether this URL and key work (before connecting)."""
+        try:
+            async with httpx.AsyncClient(timeout=timeout) as http:
+                response = await http.get(f"{url}/auth/v1/settings", headers={"apikey": anon_key})
+        except httpx.TransportError as exc:
+            raise ServiceError(
+                ErrorKind.UNREACHABLE, "The server cannot be reached. Check the URL and the network."
+            ) from exc
+        if response.status_code in (401, 403):
+            raise ServiceError(ErrorKind.INVALID_INPUT, "The server refused this anon key.")
+        try:
+            settings = response.json() if response.status_code == 200 else None
+        except ValueError:
+            settings = None
+        if not isinstance(settings, dict) or "external" not in settings:
+            raise ServiceError(
+                ErrorKind.INVALID_INPUT,
+                f"This URL does not answer like a Supabase project (HTTP {response.status_code}).",
+            )
+
     # ----------------------------------------------------------------- auth
     @property
     def user(self) -> SignedIn | None:
@@ -132,8 +166,10 @@ class Backend:
     def _on_auth_event(self, event: str, session: Session | None) -> None:
         if event == "SIGNED_OUT" or session is None:
             self._user = None
+            self.session_expires_at = None
         else:
             self._user = SignedIn(session.user.id, session.user.email or "", session.refresh_token)
+            self.session_expires_at = session.expires_at
         for listener in list(self._listeners):
             listener(self._user)
 
@@ -254,9 +290,25 @@ class Backend:
     async def delete_content(self, item: ContentItem) -> None:
         """Delete the row, then its stored transcript (an orphan object is cheaper than a lost row)."""
         await self._client.table("scraped_content").delete().eq("id", item.id).execute()
-        path = item.metadata.get("transcript_path")
-        if isinstance(path, str) and path:
-            await self._client.storage.from_(TRANSCRIPTS_BUCKET).remove([path])
+        paths = await self._transcript_objects(item)
+        if paths:
+            await self._client.storage.from_(TRANSCRIPTS_BUCKET).remove(sorted(paths))
+
+    async def _transcript_objects(self, item: ContentItem) -> set[str]:
+        """The row's stored transcripts: named in metadata or by a ``storage://transcripts/`` URL, and
+        whatever lies in its documented folder ``{user_id}/{content_id}/``."""
+        paths: set[str] = set()
+        named = item.metadata.get("transcript_path")
+        if isinstance(named, str) and named:
+            paths.add(named)
+        prefix = f"storage://{TRANSCRIPTS_BUCKET}/"
+        if item.url.startswith(prefix):
+            paths.add(item.url[len(prefix):])
+        if self._user is not None:
+            folder = f"{self._user.user_id}/{item.id}"
+            listed = await self._client.storage.from_(TRANSCRIPTS_BUCKET).list(folder)
+            paths.update(f"{folder}/{entry['name']}" for entry in listed if entry.get("id"))
+        return paths
 
     @_wraps_errors
     async def delete_script(self, script_id: str) -> None:
@@ -294,3 +346,39 @@ class Backend:
     def object_path(self, row_id: str | uuid.UUID, filename: str) -> str:
         """The documented naming convention: ``{user_id}/{row_id}/{filename}``."""
         return f"{self._require_user().user_id}/{row_id}/{filename}"
+
+    @_wraps_errors
+    async def download_signed(self, bucket: str, path: str, expires_in: int = 60) -> bytes:
+        """Fetch an object through a short-lived signed URL over the shared httpx client."""
+        url = await self.signed_url(bucket, path, expires_in)
+        response = await self._http.get(url)
+        response.raise_for_status()
+        return response.content
+
+    # -------------------------------------------------------------- profile
+    @_wraps_errors
+    async def update_profile(self, full_name: str) -> Profile:
+        user = self._require_user()
+        response = await self._client.table("profiles").update({"full_name": full_name.strip()}).eq(
+            "id", user.user_id
+        ).execute()
+        return Profile.from_row(_first(response.data))
+
+    @_wraps_errors
+    async def upload_avatar(self, filename: str, data: bytes, content_type: str) -> Profile:
+        """Store the picture at ``{user_id}/avatar/{filename}`` in cover-art; the profile keeps that name."""
+        user = self._require_user()
+        path = f"{user.user_id}/avatar/{filename}"
+        await self._client.storage.from_(AVATAR_BUCKET).upload(
+            path, data, {"content-type": content_type, "upsert": "true"}
+        )
+        response = await self._client.table("profiles").update({"avatar_url": path}).eq("id", user.user_id).execute()
+        return Profile.from_row(_first(response.data))
+
+    @_wraps_errors
+    async def usage_events(self, limit: int = 5000) -> list[UsageEvent]:
+        """The user's own usage events, oldest first (costs are summed client-side for the chart)."""
+        response = await self._client.table("usage_events").select(
+            "id,provider,event_type,cost_usd,created_at"
+        ).order("created_at").limit(limit).execute()
+        return [UsageEvent.from_row(_row(row)) for row in response.data]

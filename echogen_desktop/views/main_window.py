@@ -1,20 +1,108 @@
-"""The main window. Until a connection exists it says so, and how to get one."""
+"""The main window: a sidebar of sections, each a list with a detail pane, over a notification bar.
+
+Until a Backend is attached and a user is signed in it shows a "Not connected" page. The
+session controller (app side) calls ``attach(backend, runner)`` once it has a connection and
+``set_signed_in(user)`` after every sign-in, refresh and sign-out.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QProgressBar,
+    QStackedWidget,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
 from echogen_desktop import APP_NAME
+from echogen_desktop.controllers.actions import Actions
+from echogen_desktop.models.paged_table import PagedTableModel
+from echogen_desktop.services.backend import Backend, SignedIn
+from echogen_desktop.services.records import Job
+from echogen_desktop.tasks import TaskRunner
+from echogen_desktop.views.sections.base import ListSection, Section
+from echogen_desktop.views.sections.jobs import JobsSection
+from echogen_desktop.views.sections.library import LibrarySection
+from echogen_desktop.views.sections.podcasts import PodcastsSection
+from echogen_desktop.views.sections.profile import ProfileSection
+from echogen_desktop.views.sections.scripts import ScriptsSection
+from echogen_desktop.views.sections.vault import VaultSection
+from echogen_desktop.views.widgets.notification_bar import NotificationBar
+
+_ICONS = (
+    QStyle.StandardPixmap.SP_FileDialogContentsView,  # library
+    QStyle.StandardPixmap.SP_FileDialogDetailedView,  # scripts
+    QStyle.StandardPixmap.SP_MediaVolume,  # podcasts
+    QStyle.StandardPixmap.SP_BrowserReload,  # jobs
+    QStyle.StandardPixmap.SP_DialogSaveButton,  # vault
+    QStyle.StandardPixmap.SP_DirHomeIcon,  # profile
+)
+
+
+class Session(Protocol):
+    """What the window needs from the app's session controller: the current connection."""
+
+    @property
+    def backend(self) -> Backend | None: ...
+
+    @property
+    def runner(self) -> TaskRunner: ...
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings, project_url: str | None = None, parent: QWidget | None = None) -> None:
+    signOutRequested = Signal()
+
+    def __init__(
+        self,
+        settings: QSettings,
+        project_url: str | None = None,
+        parent: QWidget | None = None,
+        *,
+        controller: Session | None = None,
+        backend: Backend | None = None,
+        runner: TaskRunner | None = None,
+    ) -> None:
+        """``controller`` (the session controller) lets the window follow a replaced backend by itself;
+        ``backend`` + ``runner`` attach one directly."""
         super().__init__(parent)
         self._settings = settings
+        self._session = controller
+        self._project_url = project_url
+        self._backend: Backend | None = None
+        self._runner: TaskRunner | None = None
+        self.controller: Actions | None = None
+        self.cache_dir: Path | None = None  # tests point the image cache somewhere private
+        self.user: SignedIn | None = None
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
+
+        self.sections: list[Section] = [
+            LibrarySection(), ScriptsSection(), PodcastsSection(), JobsSection(), VaultSection(), ProfileSection(),
+        ]
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._build_signed_out_page())
+        self.pages.addWidget(self._build_workspace())
+        self.setCentralWidget(self.pages)
+        self._build_status_bar()
+        self._build_menus()
+        self._restore_state()
+        if backend is not None and runner is not None:
+            self.attach(backend, runner)
+        self.set_signed_in(None)
+
+    # ------------------------------------------------------------ construction
+    def _build_signed_out_page(self) -> QWidget:
         self.status_label = QLabel(self.tr("Not connected"))
         self.status_label.setObjectName("connectionStatus")
         self.status_label.setAccessibleName(self.tr("Connection status"))
@@ -22,39 +110,235 @@ class MainWindow(QMainWindow):
         font = self.status_label.font()
         font.setPointSizeF(font.pointSizeF() * 1.6)
         self.status_label.setFont(font)
-        if project_url:
-            text = self.tr("Project: %1\nSigning in to it is not available in this build yet.").replace(
-                "%1", project_url
-            )
-        else:
-            text = self.tr(
-                "EchoGen Desktop is not connected to a Supabase project yet.\n"
-                "Start the local demo stack (see the README), or give a project URL and anon key."
-            )
-        hint = QLabel(text)
-        hint.setObjectName("connectionHint")
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setWordWrap(True)
-        central = QWidget()
-        layout = QVBoxLayout(central)
+        self.hint_label = QLabel()
+        self.hint_label.setObjectName("connectionHint")
+        self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint_label.setWordWrap(True)
+        page = QWidget()
+        layout = QVBoxLayout(page)
         layout.addStretch(1)
         layout.addWidget(self.status_label)
-        layout.addWidget(hint)
+        layout.addWidget(self.hint_label)
         layout.addStretch(1)
-        self.setCentralWidget(central)
-        self.statusBar().showMessage(self.tr("Offline"))
+        return page
+
+    def _build_workspace(self) -> QWidget:
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setAccessibleName(self.tr("Sections"))
+        self.sidebar.setIconSize(QSize(20, 20))
+        self.sidebar.setFixedWidth(170)
+        self.sidebar.setFrameShape(QListWidget.Shape.NoFrame)
+        self.section_stack = QStackedWidget()
+        for number, (section, icon) in enumerate(zip(self.sections, _ICONS, strict=True), start=1):
+            item = QListWidgetItem(self.style().standardIcon(icon), section.title())
+            item.setToolTip(self.tr("%1 (Ctrl+%2)").replace("%1", section.title()).replace("%2", str(number)))
+            item.setSizeHint(QSize(150, 34))
+            self.sidebar.addItem(item)
+            self.section_stack.addWidget(section)
+        self.sidebar.currentRowChanged.connect(self._on_section_changed)
+        self.notifications = NotificationBar()
+        body = QWidget()
+        row = QHBoxLayout(body)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.sidebar)
+        row.addWidget(self.section_stack, 1)
+        workspace = QWidget()
+        layout = QVBoxLayout(workspace)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.notifications)
+        layout.addWidget(body, 1)
+        return workspace
+
+    def _build_status_bar(self) -> None:
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setObjectName("busyIndicator")
+        self.busy_bar.setAccessibleName(self.tr("Working"))
+        self.busy_bar.setRange(0, 0)  # indeterminate
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.setMaximumHeight(14)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.hide()
+        self.user_label = QLabel()
+        self.user_label.setObjectName("signedInAs")
+        self.statusBar().addPermanentWidget(self.busy_bar)
+        self.statusBar().addPermanentWidget(self.user_label)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self.sign_out_action = QAction(self.tr("Sign &out"), self)
+        self.sign_out_action.triggered.connect(self.signOutRequested)
+        file_menu.addAction(self.sign_out_action)
         quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
-        self.menuBar().addMenu(self.tr("&File")).addAction(quit_action)
-        self._restore_geometry()
+        file_menu.addAction(quit_action)
 
-    def _restore_geometry(self) -> None:
-        geometry = self._settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+        view_menu = self.menuBar().addMenu(self.tr("&View"))
+        self.find_action = QAction(self.tr("&Search"), self)
+        self.find_action.setShortcut(QKeySequence("Ctrl+F"))
+        self.find_action.triggered.connect(lambda: self.current_section().focus_search())
+        self.refresh_action = QAction(self.tr("&Refresh"), self)
+        self.refresh_action.setShortcuts([QKeySequence("Ctrl+R"), QKeySequence("F5")])
+        self.refresh_action.triggered.connect(lambda: self.current_section().refresh())
+        view_menu.addAction(self.find_action)
+        view_menu.addAction(self.refresh_action)
+        view_menu.addSeparator()
+        self.section_actions: list[QAction] = []
+        for number, section in enumerate(self.sections, start=1):
+            action = QAction(section.title(), self)
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            action.triggered.connect(lambda _checked=False, row=number - 1: self.show_section(row))
+            view_menu.addAction(action)
+            self.section_actions.append(action)
+        # Menu actions only fire while the menu bar is part of the window: add them to it too.
+        self.addActions([self.find_action, self.refresh_action, *self.section_actions])
+
+    # ------------------------------------------------------------ wiring
+    def attach(self, backend: Backend, runner: TaskRunner) -> Actions:
+        """Use this backend for every section from now on (a new one replaces the old)."""
+        self.detach()
+        self._backend, self._runner = backend, runner
+        actions = Actions(backend, runner, cache_dir=self.cache_dir, parent=self)
+        self.controller = actions
+        actions.failed.connect(self.notifications.show_error)
+        actions.notice.connect(self.notifications.show_info)
+        runner.busyChanged.connect(self._set_busy)
+        runner.failed.connect(self.notifications.show_error)
+        actions.jobCreated.connect(self._on_job)
+        actions.jobChanged.connect(self._on_job)
+        actions.contentDeleted.connect(lambda content_id: self._delete_row("library", content_id))
+        actions.scriptDeleted.connect(self._on_script_deleted)
+        actions.podcastDeleted.connect(lambda podcast_id: self._delete_row("podcasts", podcast_id))
+        actions.scriptSaved.connect(lambda script: self._upsert_row("scripts", script))
+        if self.user is not None:
+            self._bind_sections()
+        return actions
+
+    def detach(self) -> None:
+        for section in self.sections:
+            section.unbind()
+        if self._runner is not None:
+            self._runner.busyChanged.disconnect(self._set_busy)
+            self._runner.failed.disconnect(self.notifications.show_error)
+        if self.controller is not None:
+            self.controller.deleteLater()
+        self.controller = None
+        self._backend = self._runner = None
+        self._set_busy(False)
+
+    def set_signed_in(self, user: SignedIn | None) -> None:
+        session = self._session
+        if user is not None and session is not None and session.backend is not None and (
+                session.backend is not self._backend):
+            self.attach(session.backend, session.runner)  # first sign-in, or the connection was replaced
+        previous = self.user
+        self.user = user
+        if user is None:
+            for section in self.sections:
+                section.unbind()
+            self.status_label.setText(self.tr("Not connected") if self._backend is None else self.tr("Signed out"))
+            self.hint_label.setText(self._signed_out_hint())
+            self.user_label.setText("")
+            self.statusBar().showMessage(self.tr("Offline") if self._backend is None else "")
+            self.sign_out_action.setEnabled(False)
+            self.pages.setCurrentIndex(0)
             return
-        self.resize(960, 640)
+        self.user_label.setText(self.tr("Signed in as %1").replace("%1", user.email))
+        self.statusBar().clearMessage()
+        self.sign_out_action.setEnabled(True)
+        self.pages.setCurrentIndex(1)
+        # A token refresh reports the same user again: keep the loaded lists as they are.
+        if previous is None or previous.user_id != user.user_id or not self._bound():
+            self._bind_sections()
+
+    def _signed_out_hint(self) -> str:
+        if self._backend is not None:
+            return self.tr("Sign in to see your library.")
+        if self._project_url:
+            return self.tr("Project: %1").replace("%1", self._project_url)
+        return self.tr(
+            "EchoGen Desktop is not connected to a Supabase project yet.\n"
+            "Start the local demo stack (see the README), or give a project URL and anon key."
+        )
+
+    def _bound(self) -> bool:
+        return all(s.controller is not None for s in self.sections)
+
+    def _bind_sections(self) -> None:
+        if self.controller is None:
+            return
+        for section in self.sections:
+            section.bind(self.controller)
+        self.current_section().activated()
+
+    # ------------------------------------------------------------ sections
+    def current_section(self) -> Section:
+        return self.sections[max(0, self.sidebar.currentRow())]
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+    def list_model(self, key: str) -> PagedTableModel | None:
+        """The paged model behind a section's list, for live updates (change feeds) and tests."""
+        section = self.section(key)
+        return section.model if isinstance(section, ListSection) else None
+
+    def show_section(self, row: int) -> None:
+        if 0 <= row < len(self.sections):
+            self.sidebar.setCurrentRow(row)
+
+    def _on_section_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        self.section_stack.setCurrentIndex(row)
+        self.sections[row].activated()
+
+    def _on_job(self, job: Job) -> None:
+        self._upsert_row("jobs", job)
+
+    def _on_script_deleted(self, script_id: str) -> None:
+        self._delete_row("scripts", script_id)
+        podcasts = self.list_model("podcasts")
+        if podcasts is not None:
+            podcasts.refresh()  # the database cascaded the script's podcasts away
+
+    def _upsert_row(self, key: str, record: object) -> None:
+        model = self.list_model(key)
+        if model is not None:
+            model.apply_upsert(record)
+
+    def _delete_row(self, key: str, record_id: str) -> None:
+        model = self.list_model(key)
+        if model is not None:
+            model.apply_delete(record_id)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy_bar.setVisible(busy)
+
+    # ------------------------------------------------------------ settings
+    def _restore_state(self) -> None:
+        geometry = self._settings.value("window/geometry")
+        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
+            self.resize(1180, 740)
+        for section in self.sections:
+            section.restore_state(self._settings)
+        last = self._settings.value("window/section", 0)
+        try:
+            row = int(str(last))
+        except ValueError:
+            row = 0
+        self.sidebar.setCurrentRow(row if 0 <= row < len(self.sections) else 0)
+
+    def save_state(self) -> None:
+        self._settings.setValue("window/geometry", self.saveGeometry())
+        self._settings.setValue("window/section", self.sidebar.currentRow())
+        for section in self.sections:
+            section.save_state(self._settings)
+        self._settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._settings.setValue("window/geometry", self.saveGeometry())
+        self.save_state()
         super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Turn view intents into service calls through the TaskRunner."""

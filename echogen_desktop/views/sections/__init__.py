@@ -1,0 +1,1 @@
+"""One module per main-window section: a list and a detail pane."""
