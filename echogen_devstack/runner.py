@@ -6,9 +6,11 @@ import asyncio
 import json
 import os
 import secrets
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 import asyncpg
 import uvicorn
@@ -108,6 +110,17 @@ async def run_stack(
     secret = _jwt_secret(opts.data_dir)
     keys = project_keys(secret)
     cluster = PostgresCluster(opts.data_dir, opts.pg_port, find_bindir(opts.pg_bindir))
+    servers: list[uvicorn.Server] = []
+    stop_requested: list[int] = []
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        # uvicorn re-raises the signal it caught once serve() returns; landing here instead of the
+        # default handler lets the finally below stop Postgres rather than leave it running.
+        stop_requested.append(signum)
+        for server_ in servers:
+            server_.should_exit = True
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     await asyncio.to_thread(cluster.start)
     try:
         await prepare_database(cluster, opts.migrations_dir)
@@ -127,6 +140,8 @@ async def run_stack(
             lifespan="off", access_log=False, timeout_graceful_shutdown=2,
         )
         server = uvicorn.Server(config)
+        servers.append(server)
+        server.should_exit = bool(stop_requested)
         serving = asyncio.create_task(server.serve())
         while not server.started:
             if serving.done():
@@ -155,3 +170,5 @@ async def run_stack(
         state.pop("pid", None)
         _write_state(opts.data_dir, state)
         await asyncio.to_thread(cluster.stop)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -106,7 +106,10 @@ def test_rekey_refuses_rows_it_cannot_open() -> None:
     """Every row is opened before anything new exists: one bad row, and no new vault comes out."""
     user = "6f1c2a9e-4b7d-4c1e-9a55-0d3b8e2f7a10"
     with vault.create_vault(OLD, FAST) as key:
-        rows = [vault.seal_row(key, secret, user_id=user, provider=p, key_alias=a) for (p, a), secret in SECRETS.items()]
+        rows = [
+            vault.seal_row(key, secret, user_id=user, provider=provider, key_alias=alias)
+            for (provider, alias), secret in SECRETS.items()
+        ]
         with pytest.raises(TamperedCiphertext):
             vault.rekey([*rows[:2], {**rows[2], "provider": "elevenlabs"}], key, NEW, FAST)
         foreign = vault.seal_row(vault.create_vault(OLD, FAST), "x", user_id=user, provider="groq")
