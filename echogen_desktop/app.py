@@ -56,6 +56,7 @@ def _run(args: argparse.Namespace, instance: object) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(__version__)
+    instance.listen()  # a failure only means later launches cannot raise us
     # The shell decides when the app ends: windows come and go while signing in.
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)

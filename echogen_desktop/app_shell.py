@@ -175,6 +175,9 @@ class AppShell(QObject):
         if window is None:
             window = self._window_factory()
             window.installEventFilter(self)
+            sign_out = getattr(window, "signOutRequested", None)
+            if sign_out is not None:
+                sign_out.connect(self.controller.sign_out)
             self.window = window
         if self._window_user != user.user_id:
             self._window_user = user.user_id

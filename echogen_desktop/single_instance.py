@@ -33,7 +33,7 @@ def default_server_name() -> str:
 
 
 class SingleInstance(QObject):
-    """``claim()`` once at start-up; the primary instance then hears ``raiseRequested``."""
+    """``claim()`` at start-up, ``listen()`` once the app exists; then ``raiseRequested`` arrives."""
 
     raiseRequested = Signal(str)  # the forwarded argument, "" when there is none
 
@@ -46,12 +46,19 @@ class SingleInstance(QObject):
 
     @property
     def is_primary(self) -> bool:
-        return self._server is not None
+        return self._lock.isLocked()
 
     def claim(self) -> bool:
-        """True if this process is now the one instance; False if another one runs."""
-        if not self._lock.tryLock(0):
-            return False
+        """True if this process is now the one instance; False if another one runs.
+
+        Cheap, so it can run before the QApplication exists; call ``listen()`` once it does.
+        """
+        return self._lock.tryLock(0)
+
+    def listen(self) -> bool:
+        """Start answering later launches (needs the QCoreApplication: socket notifiers do)."""
+        if not self._lock.isLocked():
+            raise RuntimeError("claim() the instance before listening")
         server = QLocalServer(self)
         server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         if not server.listen(self.name):
@@ -59,11 +66,14 @@ class SingleInstance(QObject):
             QLocalServer.removeServer(self.name)
             if not server.listen(self.name):
                 log.warning("single-instance server cannot listen: %s", server.errorString())
-                self._lock.unlock()
                 return False
         server.newConnection.connect(self._accept)
         self._server = server
         return True
+
+    def _unlock(self) -> None:
+        if self._lock.isLocked():
+            self._lock.unlock()
 
     def notify_primary(self, argument: str = "", timeout_ms: int = 3000) -> bool:
         """Ask the running instance to raise its window (blocking, before any event loop runs)."""
@@ -87,13 +97,14 @@ class SingleInstance(QObject):
         if self._server is not None:
             self._server.close()
             self._server = None
-            self._lock.unlock()
+        self._unlock()
 
     def _accept(self) -> None:
         assert self._server is not None
         while (socket := self._server.nextPendingConnection()) is not None:
             socket.readyRead.connect(lambda s=socket: self._read(s))
             socket.disconnected.connect(socket.deleteLater)
+            self._read(socket)  # the request may have arrived with the connection
 
     def _read(self, socket: QLocalSocket) -> None:
         if not socket.canReadLine():

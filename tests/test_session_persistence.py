@@ -87,6 +87,17 @@ def _stored(keys: MemoryKeyring, w: Wired) -> str | None:
     return keys.get_password(SessionStore.service_name(w.controller.config.url), w.controller.user.user_id)
 
 
+def _files_holding(root: Path, needles: list[str]) -> list[Path]:
+    """Files under root that contain any of the strings."""
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            if any(needle.encode() in content for needle in needles):
+                found.append(path)
+    return found
+
+
 async def _access_token(w: Wired) -> str:
     # Read, not get_session(): that would refresh a token this short-lived and race the app's own refresh.
     assert w.controller.backend is not None
@@ -128,11 +139,10 @@ async def test_a_restart_restores_the_session_without_the_dialog(
     secrets += [token_after, await _access_token(second)]
 
     # No token or password on disk in plaintext, nor in any log line.
-    for path in tmp_path.rglob("*"):
-        if path.is_file():
-            content = path.read_bytes()
-            assert all(s.encode() not in content for s in secrets if s), path
-    assert (tmp_path / "settings" / "settings.ini").exists()
+    second.settings.sync()
+    scanned = _files_holding(tmp_path, [user.id, stack.url])
+    assert [p.name for p in scanned] == ["settings.ini"]  # the settings file is there and is being read
+    assert _files_holding(tmp_path, [s for s in secrets if s]) == []
     assert all(s not in caplog.text for s in secrets if s)
 
 

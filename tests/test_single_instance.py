@@ -55,7 +55,7 @@ def test_the_server_name_is_per_user_and_short() -> None:
 @pytest.mark.qasync
 async def test_a_second_instance_raises_the_first_and_forwards_its_argument(name: str) -> None:
     first = SingleInstance(name)
-    assert first.claim() and first.is_primary
+    assert first.claim() and first.is_primary and first.listen()
     heard: list[str] = []
     first.raiseRequested.connect(heard.append)
     claimed, answered = await asyncio.to_thread(_second_launch, name, "echogen://podcast/42")
@@ -74,15 +74,15 @@ def test_nobody_answers_when_nobody_runs(name: str) -> None:
     assert not SingleInstance(name).notify_primary("x", timeout_ms=300)
 
 
-@pytest.mark.qasync
-async def test_a_crashed_instance_leaves_a_stale_lock_and_socket_that_are_recovered(name: str) -> None:
+def _crash_an_instance(name: str) -> None:
+    """Start an instance in another process and kill it: its lock and socket files stay behind."""
     crash = textwrap.dedent(f"""
         import time
         from PySide6.QtCore import QCoreApplication
         from echogen_desktop.single_instance import SingleInstance
         app = QCoreApplication([])
         instance = SingleInstance({name!r})
-        assert instance.claim()
+        assert instance.claim() and instance.listen()
         print("ready", flush=True)
         time.sleep(120)
     """)
@@ -95,8 +95,12 @@ async def test_a_crashed_instance_leaves_a_stale_lock_and_socket_that_are_recove
         proc.wait()
     assert Path(QDir.tempPath(), name).exists() and Path(QDir.tempPath(), name + ".lock").exists()
 
+
+@pytest.mark.qasync
+async def test_a_crashed_instance_leaves_a_stale_lock_and_socket_that_are_recovered(name: str) -> None:
+    _crash_an_instance(name)
     survivor = SingleInstance(name)
-    assert survivor.claim()
+    assert survivor.claim() and survivor.listen()
     heard: list[str] = []
     survivor.raiseRequested.connect(heard.append)
     assert await asyncio.to_thread(_second_launch, name, "after-crash") == (False, True)

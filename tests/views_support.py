@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from supabase import AsyncClient
 
 from echogen_desktop.services.backend import Backend
@@ -66,6 +66,14 @@ class Ui:
     async def idle(self, timeout: float = 10.0) -> None:
         await wait_until(lambda: not self.runner.busy, timeout, "network work did not finish")
 
+    async def settle(self) -> None:
+        """Every list's first page and every detail request done. Fixtures end with this: qasync runs
+        Qt events once more after each fixture's loop stops, and a task stepped then has no running loop."""
+        for section in self.window.sections:
+            if isinstance(section, ListSection):
+                await self.loaded(section.key)
+        await self.idle()
+
     async def loaded(self, key: str, timeout: float = 10.0) -> ListSection:
         section = self.section(key)
         await wait_until(
@@ -108,6 +116,9 @@ async def open_window(
     stack: StackInfo, user: TestUser, lib: DemoLibrary, db: asyncpg.Connection, url: str | None = None,
     settings_dir: Path | None = None,
 ) -> AsyncIterator[Ui]:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the test's event loop
     directory = settings_dir or Path(tempfile.mkdtemp(prefix="echogen-views-"))
     backend = await Backend.connect(url or stack.url, stack.anon_key, request_timeout=5.0)
     signed = await backend.sign_in(user.email, user.password)
@@ -200,5 +211,5 @@ async def seeded(user_factory: UserFactory, service_client: AsyncClient) -> tupl
 async def ui(stack: StackInfo, seeded: tuple[TestUser, DemoLibrary], db: asyncpg.Connection) -> AsyncIterator[Ui]:
     user, lib = seeded
     async with open_window(stack, user, lib, db) as opened:
-        await opened.loaded("library")
+        await opened.settle()
         yield opened

@@ -11,7 +11,7 @@ import secrets
 import string
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 import httpx
@@ -59,7 +59,7 @@ class PageQuery:
 class SignedIn:
     user_id: str
     email: str
-    refresh_token: str
+    refresh_token: str = field(repr=False)  # a secret: never in a log line or a traceback
 
 
 SessionListener = Callable[[SignedIn | None], None]

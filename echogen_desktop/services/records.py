@@ -164,7 +164,10 @@ class Podcast:
     @property
     def speakers(self) -> list[str]:
         value = self.metadata.get("speakers")
-        return [str(s) for s in value] if isinstance(value, list) else []
+        if isinstance(value, list):
+            return [str(s.get("name") or "") if isinstance(s, Mapping) else str(s) for s in value]
+        # Upstream's local records name them speaker1 / speaker2.
+        return [str(self.metadata[k]) for k in ("speaker1", "speaker2") if self.metadata.get(k)]
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Podcast:
