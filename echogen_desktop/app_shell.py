@@ -158,7 +158,8 @@ class AppShell(QObject):
         self._drop_dialog()
         if self.window is None or self.controller.user is None:
             self.quit()  # nobody signed in and no way forward: the user chose to leave
-        # During a re-sign-in the window stays; the next failing request asks again.
+        else:
+            self.controller.dismiss_reauth()  # the window stays; the next failing request asks again
 
     def _drop_dialog(self) -> None:
         if self.dialog is not None:

@@ -66,6 +66,7 @@ class SessionController(QObject):
         self.config: ConnectionConfig | None = None
         self.user: SignedIn | None = None
         self.reauth_pending = False
+        self._asking = False  # a reauthRequired is out and not yet answered or dismissed
         self._flag_url, self._flag_key = url, anon_key
         self._env = env if env is not None else os.environ
         self._signing_out = False
@@ -191,7 +192,7 @@ class SessionController(QObject):
         if previous is not None and previous.user_id != user.user_id:
             self.store.delete(config.url, previous.user_id)
         self.user = user
-        self.reauth_pending = False
+        self.reauth_pending = self._asking = False
         self.settings.setValue(SETTINGS_EMAIL, user.email)
         self._arm_watchdog()
         self.signedIn.emit(user)
@@ -205,7 +206,7 @@ class SessionController(QObject):
         self.store.delete(config.url, user.user_id)
         self.settings.remove(SETTINGS_USER)
         self.user = None
-        self.reauth_pending = False
+        self.reauth_pending = self._asking = False
         self._watchdog.stop()
         self._signing_out = True
 
@@ -239,10 +240,14 @@ class SessionController(QObject):
         if not self._signing_out:
             self._need_reauth(self.tr("You were signed out. Please sign in again."))
 
+    def dismiss_reauth(self) -> None:
+        """The user closed the sign-in prompt: ask again at the next request that fails for want of it."""
+        self._asking = False
+
     def _need_reauth(self, message: str) -> None:
-        if self.user is None or self.reauth_pending:
+        if self.user is None or self._asking:
             return
-        self.reauth_pending = True
+        self.reauth_pending = self._asking = True
         self._watchdog.stop()
         if self.config is not None:
             self.store.delete(self.config.url, self.user.user_id)

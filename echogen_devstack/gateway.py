@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from echogen_devstack import auth_api, realtime_ws, rest_api, storage_api
+from echogen_devstack import auth_api, faults, realtime_ws, rest_api, storage_api
 from echogen_devstack.state import StackState
 
 
@@ -19,6 +19,7 @@ def build_app(stack: StackState) -> Starlette:
     app = Starlette(
         routes=[
             Route("/health", health),
+            Route("/__devstack/faults", faults.endpoint, methods=["GET", "POST"]),  # test switches
             Mount("/auth/v1", routes=auth_api.routes()),
             Mount("/rest/v1", routes=rest_api.routes()),
             Mount("/storage/v1", routes=storage_api.routes()),

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from echogen_devstack import faults
 from echogen_devstack.storage_files import RangeNotSatisfiable, parse_range
 
 CHUNK_BYTES = 1 << 20
@@ -45,6 +46,7 @@ class _FileStream(StreamingResponse):
         self, handle: BinaryIO, start: int, length: int, status: int, headers: dict[str, str]
     ) -> None:
         self.handle = handle
+        self.cut: int | None = None  # bytes to send before a test fault drops the connection
         super().__init__(self._chunks(start, length), status_code=status, headers=headers)
 
     async def _chunks(self, start: int, length: int) -> AsyncIterator[bytes]:
@@ -54,10 +56,17 @@ class _FileStream(StreamingResponse):
             chunk = await anyio.to_thread.run_sync(self.handle.read, min(CHUNK_BYTES, remaining))
             if not chunk:  # the file shrank under us; the client sees a short body
                 return
+            if self.cut is not None:  # a test switch (faults.py) drops the connection here
+                chunk = chunk[: self.cut]
+                self.cut -= len(chunk)
+                if self.cut <= 0:
+                    yield chunk
+                    raise faults.StreamDropped
             remaining -= len(chunk)
             yield chunk
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.cut = faults.stream_cut(scope)
         try:
             await super().__call__(scope, receive, send)
         finally:

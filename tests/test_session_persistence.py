@@ -281,7 +281,20 @@ async def test_a_task_that_finds_the_session_expired_triggers_reauth(
     w.controller.runner.run(stale(), on_error=lambda e: handled.append(e.kind.value))
     await wait_until(lambda: reauth != [], 5)
     assert handled == ["session_expired"]  # the view still hears its own error
-    assert w.window is not None and w.window.isVisible() and w.shell.dialog is not None
+    assert w.window is not None and w.window.isVisible()
+    await wait_until(lambda: w.shell.dialog is not None and w.shell.dialog.isVisible(), 5)
+
+    # Not now: Esc. The window stays (the app does not quit), and the next failure asks again.
+    finished: list[bool] = []
+    w.shell.finished.connect(lambda: finished.append(True))
+    assert w.shell.dialog is not None
+    QTest.keyClick(w.shell.dialog, Qt.Key.Key_Escape)
+    await wait_until(lambda: w.shell.dialog is None, 5)
+    assert finished == [] and w.window.isVisible()
+    w.controller.runner.run(stale(), on_error=lambda e: handled.append(e.kind.value))
+    await wait_until(lambda: len(reauth) == 2 and w.shell.dialog is not None, 5)
+    await _sign_in_through_dialog(w, user.email, user.password)
+    assert w.shell.dialog is None and finished == []
 
 
 @pytest.mark.qasync

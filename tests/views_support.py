@@ -125,7 +125,8 @@ async def open_window(
     runner = TaskRunner()
     window = MainWindow(new_settings(directory), project_url=stack.url)
     window.cache_dir = directory / "cache"
-    window.resize(1200, 760)
+    if settings_dir is None:  # a reused settings dir carries the geometry under test
+        window.resize(1200, 760)
     window.attach(backend, runner)
     window.set_signed_in(signed)
     window.show()

@@ -12,10 +12,14 @@ import string
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 import httpx
+from postgrest._async.request_builder import AsyncRequestBuilder
 from postgrest.types import CountMethod
+from realtime import AsyncRealtimeClient
+from storage3._async.file_api import AsyncBucketProxy
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
 from supabase_auth.types import Session
 
@@ -63,6 +67,7 @@ class SignedIn:
 
 
 SessionListener = Callable[[SignedIn | None], None]
+ChangeCursor = tuple[datetime, str]  # (updated_at, id) of a row: the change feed's keyset position
 
 
 def new_job_id(job_type: str) -> str:
@@ -73,6 +78,11 @@ def new_job_id(job_type: str) -> str:
 def quote_filter_value(value: str) -> str:
     """Double-quote a value for PostgREST's or=(...) syntax, escaping quotes and backslashes."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def pg_time(at: datetime) -> str:
+    """A timestamptz literal at Postgres' (microsecond) precision, in UTC."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _row(value: object) -> Mapping[str, Any]:
@@ -172,6 +182,26 @@ class Backend:
             self.session_expires_at = session.expires_at
         for listener in list(self._listeners):
             listener(self._user)
+
+    def table(self, name: str) -> AsyncRequestBuilder:
+        """A query builder on one table, for services layered on the Backend (the key vault)."""
+        return self._client.table(name)
+
+    def bucket(self, name: str) -> AsyncBucketProxy:
+        """Storage file API of one bucket, for services layered on the Backend (transcript uploads)."""
+        return self._client.storage.from_(name)
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The shared httpx client, for requests supabase-py cannot stream (large uploads)."""
+        return self._http
+
+    async def auth_headers(self) -> dict[str, str]:
+        """The apikey and the signed-in user's bearer token (refreshed first when it has expired)."""
+        session = await self._client.auth.get_session()
+        if session is None:
+            raise ServiceError(ErrorKind.SESSION_EXPIRED, "You are signed out. Please sign in.")
+        return {"apikey": self._client.supabase_key, "Authorization": f"Bearer {session.access_token}"}
 
     def _require_user(self) -> SignedIn:
         if self._user is None:
@@ -382,3 +412,46 @@ class Backend:
             "id,provider,event_type,cost_usd,created_at"
         ).order("created_at").limit(limit).execute()
         return [UsageEvent.from_row(_row(row)) for row in response.data]
+
+    # ---------------------------------------------------------- change feed
+    @property
+    def realtime(self) -> AsyncRealtimeClient:
+        """The client's realtime socket; supabase-py keeps its access token current on every auth event."""
+        return self._client.realtime
+
+    @_wraps_errors
+    async def fetch_changed_since(self, spec: TableSpec, after: ChangeCursor | None, limit: int) -> list[Any]:
+        """Rows of the list changed after ``after`` in (updated_at, id) order, at most ``limit``.
+
+        An empty id in ``after`` means "at or after that time" (a rewind window, not a keyset).
+        """
+        request = self._client.table(spec.table).select(spec.select)
+        if after is not None:
+            at = quote_filter_value(pg_time(after[0]))
+            if after[1]:
+                request = request.or_(
+                    f"updated_at.gt.{at},and(updated_at.eq.{at},id.gt.{quote_filter_value(after[1])})"
+                )
+            else:
+                request = request.gte("updated_at", pg_time(after[0]))
+        response = await request.order("updated_at").order("id").limit(limit).execute()
+        return [spec.parse(_row(row)) for row in response.data]
+
+    @_wraps_errors
+    async def latest_change(self, spec: TableSpec) -> ChangeCursor | None:
+        """The newest (updated_at, id) of the caller's rows, None for an empty list."""
+        response = await self._client.table(spec.table).select("id,updated_at").order(
+            "updated_at", desc=True
+        ).order("id", desc=True).limit(1).execute()
+        if not response.data:
+            return None
+        row = _row(response.data[0])
+        return datetime.fromisoformat(str(row["updated_at"]).replace("Z", "+00:00")), str(row["id"])
+
+    @_wraps_errors
+    async def existing_ids(self, spec: TableSpec, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` still exist (and are visible to the caller)."""
+        if not ids:
+            return set()
+        response = await self._client.table(spec.table).select("id").in_("id", list(ids)).execute()
+        return {str(_row(row)["id"]) for row in response.data}

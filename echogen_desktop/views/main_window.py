@@ -97,6 +97,9 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self._restore_state()
+        sign_out = getattr(controller, "sign_out", None)
+        if callable(sign_out):
+            self.signOutRequested.connect(lambda: sign_out())
         if backend is not None and runner is not None:
             self.attach(backend, runner)
         self.set_signed_in(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,6 +85,7 @@ class JobDetail(QWidget):
         outer.setContentsMargins(8, 0, 0, 0)
         outer.addWidget(self.stack)
         self.job: Job | None = None
+        self.full = False  # payload and result loaded (list rows carry neither)
         self._busy = False
         # A running job's run time keeps counting.
         self._clock = QTimer(self)
@@ -91,7 +93,12 @@ class JobDetail(QWidget):
         self._clock.timeout.connect(self._update_run_time)
 
     def show_job(self, job: Job, *, full: bool) -> None:
+        if not full and self.job is not None and self.job.id == job.id and self.full:
+            # A list update (status, times): keep the payload and result already loaded.
+            job = replace(job, payload=self.job.payload, result=self.job.result)
+            full = True
         self.job = job
+        self.full = full
         self.title_label.setText(job_type_text(job.job_type))
         color = status_color(job.status.value)
         text_color = "#111111" if color.lightness() > 150 else "#ffffff"
@@ -110,10 +117,9 @@ class JobDetail(QWidget):
         set_error_text(self.error_box)
         self.error_box.setVisible(failed)
         self.error_title.setVisible(failed)
-        if full:
-            self.payload_view.set_json(job.payload)
-            self.result_view.set_json(job.result)
-            self.tabs.setTabEnabled(1, job.result is not None)
+        self.payload_view.set_json(job.payload if full else None)  # never the previous job's payload
+        self.result_view.set_json(job.result if full else None)
+        self.tabs.setTabEnabled(1, full and job.result is not None)
         if job.status is JobStatus.RUNNING and job.started_at is not None:
             self._clock.start()
         else:
@@ -123,6 +129,7 @@ class JobDetail(QWidget):
 
     def clear(self) -> None:
         self.job = None
+        self.full = False
         self._clock.stop()
         self.stack.show_empty()
 
@@ -134,7 +141,9 @@ class JobDetail(QWidget):
         job = self.job
         self.cancel_button.setEnabled(
             not self._busy and job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING))
-        self.retry_button.setEnabled(not self._busy and job is not None and job.status is JobStatus.FAILED)
+        # Retrying re-sends the payload, so it waits for the full job.
+        self.retry_button.setEnabled(
+            not self._busy and self.full and job is not None and job.status is JobStatus.FAILED)
 
     def _update_run_time(self) -> None:
         job = self.job
