@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import lameenc
+import lameenc  # type: ignore[import-not-found]
 from PySide6.QtCore import QSettings
 
 from echogen_desktop.player.facade import Episode, Player

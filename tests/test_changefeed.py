@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from postgrest.types import ReturnMethod
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 from realtime import AsyncRealtimeClient
 from supabase import AsyncClient
@@ -103,16 +104,16 @@ def job_row(user_id: str, **fields: Any) -> dict[str, Any]:
 
 async def insert_job(service: AsyncClient, user_id: str, **fields: Any) -> str:
     row = job_row(user_id, **fields)
-    await service.table("processing_jobs").insert(row, returning="minimal").execute()
+    await service.table("processing_jobs").insert(row, returning=ReturnMethod.minimal).execute()
     return str(row["id"])
 
 
 async def update_job(service: AsyncClient, job_id: str, **fields: Any) -> None:
-    await service.table("processing_jobs").update(fields, returning="minimal").eq("id", job_id).execute()
+    await service.table("processing_jobs").update(fields, returning=ReturnMethod.minimal).eq("id", job_id).execute()
 
 
 async def delete_job(service: AsyncClient, job_id: str) -> None:
-    await service.table("processing_jobs").delete(returning="minimal").eq("id", job_id).execute()
+    await service.table("processing_jobs").delete(returning=ReturnMethod.minimal).eq("id", job_id).execute()
 
 
 def report(label: str, samples: list[float]) -> None:
@@ -140,8 +141,14 @@ async def jobs_view(backend: Backend, runner: TaskRunner, service: AsyncClient, 
     return model, view
 
 
+def job_at(model: PagedTableModel, row: int) -> Job:
+    record = model.record_at(row)
+    assert isinstance(record, Job), f"no job at row {row}"
+    return record
+
+
 def selected_ids(view: QTableView, model: PagedTableModel) -> list[str]:
-    return [model.record_at(index.row()).id for index in view.selectionModel().selectedRows()]
+    return [job_at(model, index.row()).id for index in view.selectionModel().selectedRows()]
 
 
 # ---------------------------------------------------------------- realtime into the model
@@ -166,7 +173,7 @@ async def test_realtime_changes_reach_the_model_in_place(
     view.scrollTo(model.index(45, 0), QAbstractItemView.ScrollHint.PositionAtTop)
     scroll = view.verticalScrollBar().value()
     assert scroll > 0
-    target: Job = model.record_at(30)
+    target = job_at(model, 30)
 
     async def applied_within(kind: str, record_id: str, started: float) -> float:
         await wait_until(lambda: any(k == kind and r == record_id for _, k, r in applied), timeout=REALTIME_DEADLINE)
@@ -180,22 +187,23 @@ async def test_realtime_changes_reach_the_model_in_place(
         started = time.perf_counter()
         status = JobStatus.RUNNING.value if step % 2 else JobStatus.QUEUED.value
         await update_job(service_client, target.id, status=status, error=f"step {step}")
-        await wait_until(lambda s=step: model.record_at(30).error == f"step {s}", timeout=REALTIME_DEADLINE)
+        expected = f"step {step}"
+        await wait_until(lambda: job_at(model, 30).error == expected, timeout=REALTIME_DEADLINE)  # noqa: B023
         samples.append(time.perf_counter() - started)
     report("realtime update -> model row", samples)
-    assert model.record_at(30).id == target.id and model.record_at(30).status is JobStatus.RUNNING
-    assert model.record_at(30).error == "step 9" and model.rowCount() == 60
+    assert job_at(model, 30).id == target.id and job_at(model, 30).status is JobStatus.RUNNING
+    assert job_at(model, 30).error == "step 9" and model.rowCount() == 60
     assert selected_ids(view, model) == [target.id] and view.verticalScrollBar().value() == scroll
 
     # An insert goes on top; the selection follows its row, the scroll bar stays.
     started = time.perf_counter()
     new_id = await insert_job(service_client, user.id)
     insert_latency = await applied_within("INSERT", new_id, started)
-    assert model.record_at(0).id == new_id and model.rowCount() == 61 and model.total_count() == 61
+    assert job_at(model, 0).id == new_id and model.rowCount() == 61 and model.total_count() == 61
     assert selected_ids(view, model) == [target.id] and view.verticalScrollBar().value() == scroll
 
     # A delete removes exactly that row.
-    doomed = model.record_at(5).id
+    doomed = job_at(model, 5).id
     started = time.perf_counter()
     await delete_job(service_client, doomed)
     delete_latency = await applied_within("DELETE", doomed, started)
@@ -224,26 +232,26 @@ async def test_polling_delivers_inserts_updates_and_deletes_within_5_s(
     resets: list[int] = []
     model.modelReset.connect(lambda: resets.append(1))
     view.selectRow(10)
-    selected = model.record_at(10).id
+    selected = job_at(model, 10).id
 
     samples: dict[str, list[float]] = {"insert": [], "update": [], "delete": []}
     for _ in range(2):
         started = time.perf_counter()
         new_id = await insert_job(service_client, user.id)
         samples["insert"].append(await recorder.wait_for(new_id, ChangeKind.INSERT, started, POLLING_DEADLINE))
-        await wait_until(lambda n=new_id: model.row_of(n) == 0, timeout=1)
+        await wait_until(lambda: model.row_of(new_id) == 0, timeout=1)  # noqa: B023
 
-        target = model.record_at(12).id
+        target = job_at(model, 12).id
         started = time.perf_counter()
         await update_job(service_client, target, status="running")
         samples["update"].append(await recorder.wait_for(target, ChangeKind.UPDATE, started, POLLING_DEADLINE))
-        await wait_until(lambda t=target: model.record_at(model.row_of(t) or 0).status is JobStatus.RUNNING, 1)
+        await wait_until(lambda: job_at(model, model.row_of(target) or 0).status is JobStatus.RUNNING, 1)  # noqa: B023
 
-        doomed = model.record_at(20).id
+        doomed = job_at(model, 20).id
         started = time.perf_counter()
         await delete_job(service_client, doomed)
         samples["delete"].append(await recorder.wait_for(doomed, ChangeKind.DELETE, started, POLLING_DEADLINE))
-        await wait_until(lambda d=doomed: model.row_of(d) is None, timeout=1)
+        await wait_until(lambda: model.row_of(doomed) is None, timeout=1)  # noqa: B023
     for kind, values in samples.items():
         report(f"polling {kind} -> feed", values)
     assert model.rowCount() == 30 and selected_ids(view, model) == [selected] and resets == []
@@ -343,21 +351,23 @@ async def test_other_users_changes_never_arrive(
     await wait_until(lambda: feed.live_tables() == {"processing_jobs"}, timeout=5)
     await polling.poll()  # content's baseline is surely taken
 
-    def article(owner: str) -> dict[str, Any]:
-        return {"user_id": owner, "url": f"https://example.test/{uuid.uuid4()}", "title": "t", "markdown": "m",
-                "provider": "upload"}
+    async def article(owner: str) -> str:
+        row = {"id": str(uuid.uuid4()), "user_id": owner, "url": f"https://example.test/{uuid.uuid4()}",
+               "title": "t", "markdown": "m", "provider": "upload"}
+        await service_client.table("scraped_content").insert(row, returning=ReturnMethod.minimal).execute()
+        return row["id"]
 
     foreign_job = await insert_job(service_client, other.id)
     await update_job(service_client, foreign_job, status="running")
-    foreign = await service_client.table("scraped_content").insert(article(other.id)).execute()
+    foreign = await article(other.id)
     # Sentinels written after the foreign rows: once they arrive, foreign ones would have too.
     own_job = await insert_job(service_client, user.id)
-    own = await service_client.table("scraped_content").insert(article(user.id)).execute()
+    own = await article(user.id)
     await jobs.wait_for(own_job, ChangeKind.INSERT, time.perf_counter(), REALTIME_DEADLINE)
-    await content.wait_for(own.data[0]["id"], ChangeKind.INSERT, time.perf_counter(), POLLING_DEADLINE)
+    await content.wait_for(own, ChangeKind.INSERT, time.perf_counter(), POLLING_DEADLINE)
     await asyncio.sleep(0.7)
-    assert jobs.ids() == [own_job] and content.ids() == [own.data[0]["id"]]
-    assert foreign.data[0]["id"] not in content.ids()
+    assert jobs.ids() == [own_job] and content.ids() == [own]
+    assert foreign not in content.ids() and foreign_job not in jobs.ids()
     assert feed.mode is FeedMode.REALTIME
 
 
@@ -370,7 +380,7 @@ async def test_a_burst_larger_than_the_batch_arrives_once(
     feed.subscribe(JOBS, recorder)
     await feed.poll()  # baseline
     rows = [job_row(user.id) for _ in range(25)]  # one statement: all share one updated_at
-    await service_client.table("processing_jobs").insert(rows, returning="minimal").execute()
+    await service_client.table("processing_jobs").insert(rows, returning=ReturnMethod.minimal).execute()
     for _ in range(3):
         await feed.poll()
     assert sorted(recorder.ids(ChangeKind.INSERT)) == sorted(r["id"] for r in rows)
@@ -408,7 +418,7 @@ async def test_polling_delete_check_covers_large_loaded_sets_in_turn(
     user: TestUser, backend: Backend, service_client: AsyncClient,
 ) -> None:
     rows = [job_row(user.id) for _ in range(12)]
-    await service_client.table("processing_jobs").insert(rows, returning="minimal").execute()
+    await service_client.table("processing_jobs").insert(rows, returning=ReturnMethod.minimal).execute()
     known = sorted(r["id"] for r in rows)
     feed = PollingChangeFeed(backend, delete_every=1, delete_chunk=5)
     recorder = Recorder()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QSplitter
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QSplitter, QWidget
 from pytestqt.qtbot import QtBot
 
 from echogen_desktop.player.controls import PlayerControls
@@ -21,7 +21,15 @@ from tests.player_support import make_wav, new_player
 SCREENSHOT_DIR = Path(os.environ.get("ECHOGEN_SCREENSHOTS", "/tmp/echogen-player-screens"))
 
 
-async def build_window(qtbot: QtBot, player: Player) -> tuple[QMainWindow, PlayerControls, TranscriptPane, ReviewNotesPane]:
+def save_png(widget: QWidget, name: str) -> None:
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    assert widget.grab().save(str(SCREENSHOT_DIR / name))
+
+
+Panes = tuple[QMainWindow, PlayerControls, TranscriptPane, ReviewNotesPane]
+
+
+async def build_window(qtbot: QtBot, player: Player) -> Panes:
     window = QMainWindow()
     qtbot.addWidget(window)
     transcript = TranscriptPane()
@@ -113,9 +121,8 @@ async def test_render_the_player_panes(qtbot: QtBot, tmp_path: Path) -> None:
         player.set_sleep_timer(15)
         qtbot.wait(50)
         assert transcript.model.current_row == 2
-        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        assert window.grab().save(str(SCREENSHOT_DIR / "player-window.png"))
-        assert controls.grab().save(str(SCREENSHOT_DIR / "player-controls.png"))
+        save_png(window, "player-window.png")
+        save_png(controls, "player-controls.png")
         assert controls.elapsed.text() == "0:24" and controls.remaining.text() == "-1:11"
         assert controls.sleep_button.text().startswith("Sleep 1")
     finally:
