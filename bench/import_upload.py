@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import shutil
 import statistics
@@ -26,20 +27,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import qasync  # noqa: E402
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl  # noqa: E402
-from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import qasync
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 
-from echogen_desktop.importing.controller import FileState, ImportController  # noqa: E402
-from echogen_desktop.importing.journal import UploadJournal  # noqa: E402
-from echogen_desktop.importing.metadata import warm_up  # noqa: E402
-from echogen_desktop.importing.pipeline import ImportPipeline  # noqa: E402
-from echogen_desktop.services.backend import Backend  # noqa: E402
-from echogen_desktop.services.upload_service import TranscriptStore  # noqa: E402
-from echogen_desktop.tasks import TaskRunner  # noqa: E402
-from echogen_desktop.views.import_panel import ImportPanel  # noqa: E402
-from echogen_devstack.process import stack_tempdir, start_stack_process, stop_stack_process  # noqa: E402
+from echogen_desktop.importing.controller import FileState, ImportController
+from echogen_desktop.importing.journal import UploadJournal
+from echogen_desktop.importing.metadata import warm_up
+from echogen_desktop.importing.pipeline import ImportPipeline
+from echogen_desktop.services.backend import Backend
+from echogen_desktop.services.upload_service import TranscriptStore
+from echogen_desktop.tasks import TaskRunner
+from echogen_desktop.views.import_panel import ImportPanel
+from echogen_devstack.process import stack_tempdir, start_stack_process, stop_stack_process
 
 SENTENCE = "The deep sea vents host whole ecosystems that live without sunlight, fed by chemistry. "
 
@@ -100,15 +101,17 @@ async def main(runs: int, url: str, anon_key: str, work: Path) -> None:
     panel.resize(600, 400)
     panel.show()
     latencies: list[float] = []
+    keys: list[int] = []
+    controller.fileAdded.connect(keys.append)
     for run in range(runs):
         text = work / f"transcript-{run}.txt"
         text.write_text(f"# Transcript {run} {uuid.uuid4()}\n\n" + SENTENCE * (100_000 // len(SENTENCE)))
-        before = len(controller.batch()) if controller.batch() and not controller.running else 0
+        before = len(keys)
         started = time.perf_counter()
         deliver_drop(panel, text)
-        await wait_for(lambda b=before: len(controller.batch()) > b and controller.batch()[-1].state.final)
+        await wait_for(lambda b=before: len(keys) > b and controller.task(keys[-1]).state.final)
         latencies.append(time.perf_counter() - started)
-        assert controller.batch()[-1].state is FileState.DONE, controller.batch()[-1].message
+        assert controller.task(keys[-1]).state is FileState.DONE, controller.task(keys[-1]).message
     print(f"drop -> row (100 KB .txt), median of {runs}: {statistics.median(latencies) * 1000:.0f} ms "
           f"(min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f})")
 
@@ -124,7 +127,7 @@ async def main(runs: int, url: str, anon_key: str, work: Path) -> None:
     controller.import_paths([huge])
     await wait_for(lambda: controller.batch()[-1].state.final, 300)
     timer.stop()
-    gaps = [b - a for a, b in zip(beats, beats[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(beats)]
     print(f"50 MB .txt import: {time.perf_counter() - started:.1f} s, {controller.batch()[-1].state.value}, "
           f"heartbeat max gap {max(gaps) * 1000:.0f} ms, gaps over 100 ms: {sum(g > 0.1 for g in gaps)}")
     await backend.close()

@@ -50,12 +50,14 @@ def _run(args: argparse.Namespace, instance: object) -> int:
     from echogen_desktop.app_shell import AppShell, build_main_window
     from echogen_desktop.session_controller import SessionController
     from echogen_desktop.single_instance import SingleInstance
+    from echogen_desktop.views.theme import follow_system_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication) and isinstance(instance, SingleInstance)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(__version__)
+    follow_system_theme(app)
     instance.listen()  # a failure only means later launches cannot raise us
     # The shell decides when the app ends: windows come and go while signing in.
     app.setQuitOnLastWindowClosed(False)

@@ -200,6 +200,7 @@ async def test_realtime_changes_reach_the_model_in_place(
     new_id = await insert_job(service_client, user.id)
     insert_latency = await applied_within("INSERT", new_id, started)
     assert job_at(model, 0).id == new_id and model.rowCount() == 61 and model.total_count() == 61
+    assert job_at(model, 0).payload == {}  # the channel selects the list's columns only, not the payload
     assert selected_ids(view, model) == [target.id] and view.verticalScrollBar().value() == scroll
 
     # A delete removes exactly that row.
@@ -255,6 +256,7 @@ async def test_polling_delivers_inserts_updates_and_deletes_within_5_s(
     for kind, values in samples.items():
         report(f"polling {kind} -> feed", values)
     assert model.rowCount() == 30 and selected_ids(view, model) == [selected] and resets == []
+    assert all(c.record.payload == {} for _, c in recorder.changes if c.record)  # list columns only
     # Each change was reported once, not again by the overlap re-reads.
     await asyncio.sleep(feed.interval * 2)
     assert len(recorder.ids()) == len(set(recorder.ids())) == 6

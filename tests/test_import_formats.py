@@ -226,5 +226,5 @@ def test_safe_object_names() -> None:
 def test_convert_file_names_the_file_for_unsupported(tmp_path: Path) -> None:
     path = tmp_path / "x.rtf"
     path.write_text("{\\rtf1}", encoding="utf-8")
-    with pytest.raises(ImportRejected, match="x.rtf"):
+    with pytest.raises(ImportRejected, match=r"x\.rtf"):
         convert_file(path, path.name)

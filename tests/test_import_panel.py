@@ -25,6 +25,7 @@ from tests.import_support import ENGLISH, SRT, Importer, importer, make_docx
 __all__ = ["importer"]
 pytestmark = pytest.mark.qasync
 SHOTS = Path(os.environ.get("ECHOGEN_SHOTS", "/tmp/echogen-import-shots"))
+SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 @dataclass
@@ -260,7 +261,6 @@ async def test_main_window_drop_filter(env: PanelEnv, tmp_path: Path, qtbot: QtB
     mime = file_mime(path)
     assert drag_enter(window, mime)
     assert drop_filter.overlay is not None and drop_filter.overlay.isVisible()
-    SHOTS.mkdir(parents=True, exist_ok=True)
     assert window.grab().save(str(SHOTS / "window-drag.png"))
     assert drop(window, mime)
     assert not drop_filter.overlay.isVisible()
@@ -270,7 +270,6 @@ async def test_main_window_drop_filter(env: PanelEnv, tmp_path: Path, qtbot: QtB
 
 async def test_render_panel_during_an_import(env: PanelEnv, tmp_path: Path) -> None:
     """Screenshot mid-import: a rejected file, a finished one, a duplicate prompt, one uploading."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
     done = tmp_path / "Episode 12 notes.md"
     done.write_text(f"# Episode 12: Deep sea vents\n\n{ENGLISH}", encoding="utf-8")
     drop(env.panel, file_mime(done))

@@ -21,9 +21,11 @@ from echogen_desktop.importing.pipeline import ImportPipeline
 from echogen_desktop.services.errors import ErrorKind, ServiceError
 from echogen_desktop.services.upload_service import DOCUMENTED_SIZE_LIMIT
 from echogen_devstack.runner import StackInfo
+from tests.conftest import wait_until
 from tests.import_support import CP1252_TEXT, ENGLISH, SRT, VTT, Importer, importer, make_docx, make_pdf
 
 __all__ = ["importer"]  # the fixture, re-exported for pytest
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _files(base: Path) -> dict[str, Path]:
@@ -53,10 +55,10 @@ async def test_every_format_becomes_a_row_and_an_object(importer: Importer, tmp_
     for name, path in files.items():
         prepared = await importer.pipeline.prepare(path)
         seen: list[tuple[int, int]] = []
-        item = await importer.pipeline.commit(prepared, lambda sent, total: seen.append((sent, total)))
+        item = await importer.pipeline.commit(prepared, lambda sent, total, seen=seen: seen.append((sent, total)))
         size = path.stat().st_size
         assert seen[0] == (0, size) and seen[-1] == (size, size), name
-        title, mime = EXPECTED[name]
+        title, _mime = EXPECTED[name]
         assert item.title == title and item.provider == "upload", name
 
     rows = {json.loads(row["metadata"])["source_filename"]: row for row in await importer.rows()}
@@ -180,8 +182,7 @@ async def test_cancel_mid_upload_leaves_nothing(importer: Importer, tmp_path: Pa
     prepared = await importer.pipeline.prepare(path)
     sent: list[int] = []
     task = asyncio.ensure_future(importer.pipeline.commit(prepared, lambda s, _t: sent.append(s)))
-    while not sent or sent[-1] < 1024 * 1024:
-        await asyncio.sleep(0.001)
+    await wait_until(lambda: bool(sent) and sent[-1] >= 1024 * 1024, 20)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -247,7 +248,7 @@ async def test_app_killed_between_upload_and_insert(importer: Importer, tmp_path
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", KILLED_RUN, stack.url, stack.anon_key, importer.user.email, importer.user.password,
         str(importer.journal.directory), str(source),
-        stdout=subprocess.PIPE, cwd=str(Path(__file__).resolve().parents[1]), env={**os.environ},
+        stdout=subprocess.PIPE, cwd=str(REPO), env={**os.environ},
     )
     out, _ = await proc.communicate()
     assert proc.returncode == -9

@@ -54,8 +54,26 @@ def _legacy_encoding(data: bytes) -> str | None:
     return str(best.encoding)
 
 
+def blocks(text: str, size: int = 1 << 20) -> list[str]:
+    """``text`` cut after runs of newlines into ~1 MB pieces: a regex over one piece holds the GIL
+    briefly, so a worker thread scanning a 50 MB file does not freeze the UI thread."""
+    pieces: list[str] = []
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + size)
+        if end < 0:
+            end = len(text)
+        while end < len(text) and text[end] == "\n":
+            end += 1
+        pieces.append(text[start:end])
+        start = end
+    return pieces
+
+
 def mojibake_count(text: str) -> int:
-    return len(_MOJIBAKE.findall(text))
+    if text.isascii():  # the common case, answered without a regex scan
+        return 0
+    return sum(len(_MOJIBAKE.findall(piece)) for piece in blocks(text))
 
 
 def _repair(text: str) -> str:

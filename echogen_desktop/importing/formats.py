@@ -22,7 +22,7 @@ from markdownify import MarkdownConverter
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from echogen_desktop.importing.encoding import decode_text
+from echogen_desktop.importing.encoding import blocks, decode_text
 from echogen_desktop.importing.errors import ImportRejected, RejectReason
 
 
@@ -49,7 +49,6 @@ FORMATS: dict[str, FileFormat] = {
     )
 }
 SUPPORTED_TYPES_TEXT = ".txt, .md, .srt, .vtt, .html, .docx, .pdf"
-_TRAILING_BLANKS = re.compile(r"[ \t]+(?=\n|\Z)")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -87,8 +86,15 @@ def convert_file(path: Path, filename: str) -> Converted:
 
 def _tidy(markdown: str) -> str:
     """Trailing blanks off each line, at most one empty line in a row (one big string at a time)."""
-    markdown = _TRAILING_BLANKS.sub("", markdown.replace("\r\n", "\n"))
-    return _BLANK_LINES.sub("\n\n", markdown).strip()
+    if "\r" in markdown:
+        markdown = markdown.replace("\r\n", "\n")
+    return "".join(_tidy_piece(piece) for piece in blocks(markdown)).strip()
+
+
+def _tidy_piece(piece: str) -> str:
+    if " \n" in piece or "\t\n" in piece or piece.endswith((" ", "\t")):  # cheap scans first
+        piece = "\n".join(line.rstrip(" \t") for line in piece.split("\n"))
+    return _BLANK_LINES.sub("\n\n", piece) if "\n\n\n" in piece else piece
 
 
 def _read_text(path: Path, filename: str) -> str:

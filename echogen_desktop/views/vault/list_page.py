@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QTableView,
-    QToolButton,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -45,6 +45,10 @@ class KeyListPage(QWidget):
         self.actions_: dict[str, QAction] = {}
         toolbar = QHBoxLayout()
         toolbar.addWidget(self.search, 1)
+        # A QToolBar folds buttons into an overflow menu, so a narrow window stays possible.
+        bar = QToolBar()
+        bar.setObjectName("vaultToolbar")
+        toolbar.addWidget(bar)
         for name, text, shortcut, signal in (
             ("add", self.tr("&Add key"), "Ctrl+N", self.addRequested),
             ("edit", self.tr("&Edit"), "Return", None),
@@ -62,10 +66,7 @@ class KeyListPage(QWidget):
             if signal is not None:
                 action.triggered.connect(signal)
             self.addAction(action)
-            button = QToolButton()
-            button.setObjectName(f"vaultButton_{name}")
-            button.setDefaultAction(action)
-            toolbar.addWidget(button)
+            bar.addAction(action)
             self.actions_[name] = action
         self.actions_["edit"].triggered.connect(lambda: self._emit_selected(self.editRequested))
         self.actions_["copy"].triggered.connect(lambda: self._emit_selected(self.copyRequested))
@@ -95,6 +96,7 @@ class KeyListPage(QWidget):
         self.empty = QLabel(self.tr("No keys yet. Add your first provider key with “Add key” (Ctrl+N)."))
         self.empty.setObjectName("vaultEmpty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
         self.status = QLabel()
         self.status.setObjectName("vaultStatus")
         self.status.setWordWrap(True)
@@ -122,8 +124,6 @@ class KeyListPage(QWidget):
         options.addWidget(self.auto_lock)
         options.addWidget(QLabel(self.tr("idle · clear copied keys after")))
         options.addWidget(self.clipboard_seconds)
-        options.addSpacing(12)
-        options.addWidget(self.remember)
         options.addStretch(1)
 
         layout = QVBoxLayout(self)
@@ -133,6 +133,7 @@ class KeyListPage(QWidget):
         layout.addWidget(self.error)
         layout.addWidget(self.status)
         layout.addLayout(options)
+        layout.addWidget(self.remember)
         for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
             signal.connect(self._update_actions)
         self._update_actions()
