@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -342,3 +344,38 @@ def test_records_used_here_still_parse() -> None:
     assert {"title", "url", "provider", "metadata"} <= set(ContentItem.__dataclass_fields__)
     assert {"cover_art_path", "audio_path", "metadata"} <= set(Podcast.__dataclass_fields__)
     assert QApplication is not None
+
+
+@pytest.mark.qasync
+async def test_server_side_job_changes_show_up_live_and_keep_the_selection(ui: Ui) -> None:
+    running = next(r for r in ui.lib.worker_jobs if r["status"] == "running")
+    section = await ui.select("jobs", running["id"])
+    assert section.model is not None
+    await wait_until(lambda: ui.window._feed is not None and ui.window._feed.live_tables() == {"processing_jobs"}, 10)
+    resets: list[int] = []
+    section.model.modelReset.connect(lambda: resets.append(1))
+    # A worker (the service role) finishes the job: the open view shows it within a second.
+    await ui.db.execute(
+        "update processing_jobs set status = 'succeeded', result = '{\"ok\": true}', finished_at = now() where id = $1",
+        running["id"],
+    )
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    def shows_succeeded() -> bool:
+        row = section.model.row_of(running["id"]) if section.model else None
+        record = section.model.record_at(row) if section.model and row is not None else None
+        return isinstance(record, Job) and record.status is JobStatus.SUCCEEDED
+
+    await wait_until(shows_succeeded, 1.0, "the job update did not reach the open view within 1 s")
+    assert loop.time() - started < 1.0
+    current = section.current_record()
+    assert current is not None and current.id == running["id"] and not resets
+    # A new job inserted by the backend appears at the top without a reload.
+    await ui.db.execute(
+        "insert into processing_jobs (id, user_id, job_type, status, payload) values"
+        " ('audio_render_livelivelive', $1, 'audio_render', 'queued', '{}')", uuid.UUID(ui.user.id),
+    )
+    await wait_until(lambda: section.model is not None and section.model.row_of("audio_render_livelivelive") == 0, 2)
+    current = section.current_record()
+    assert current is not None and current.id == running["id"] and not resets

@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
 
 from echogen_desktop import APP_NAME
 from echogen_desktop.controllers.actions import Actions
+from echogen_desktop.models.live import LiveBinding
 from echogen_desktop.models.paged_table import PagedTableModel
 from echogen_desktop.services.backend import Backend, SignedIn
+from echogen_desktop.services.changefeed import RealtimeChangeFeed
 from echogen_desktop.services.records import Job
 from echogen_desktop.tasks import TaskRunner
 from echogen_desktop.views.sections.base import ListSection, Section
@@ -81,6 +83,7 @@ class MainWindow(QMainWindow):
         self._project_url = project_url
         self._backend: Backend | None = None
         self._runner: TaskRunner | None = None
+        self._feed: RealtimeChangeFeed | None = None
         self.controller: Actions | None = None
         self.cache_dir: Path | None = None  # tests point the image cache somewhere private
         self.user: SignedIn | None = None
@@ -221,6 +224,7 @@ class MainWindow(QMainWindow):
         return actions
 
     def detach(self) -> None:
+        self._stop_live_updates()
         for section in self.sections:
             section.unbind()
         if self._runner is not None:
@@ -240,6 +244,7 @@ class MainWindow(QMainWindow):
         previous = self.user
         self.user = user
         if user is None:
+            self._stop_live_updates()
             for section in self.sections:
                 section.unbind()
             self.status_label.setText(self.tr("Not connected") if self._backend is None else self.tr("Signed out"))
@@ -275,7 +280,32 @@ class MainWindow(QMainWindow):
             return
         for section in self.sections:
             section.bind(self.controller)
+        self._start_live_updates()
         self.current_section().activated()
+
+    def _start_live_updates(self) -> None:
+        """Realtime for jobs (polling where realtime is off), polling for the other lists."""
+        self._stop_live_updates()
+        if self._backend is None or self._runner is None:
+            return
+        feed = RealtimeChangeFeed(self._backend)
+        self._feed = feed
+        for section in self.sections:
+            if isinstance(section, ListSection) and section.model is not None:
+                binding = LiveBinding(feed, section.spec, section.model)
+                binding.modeChanged.connect(self._on_feed_mode)
+        self._runner.run(feed.start(), owner=self)
+
+    def _stop_live_updates(self) -> None:
+        feed, self._feed = self._feed, None
+        if feed is not None and self._runner is not None:
+            self._runner.run(feed.stop())
+
+    def _on_feed_mode(self, mode: str) -> None:
+        if mode == "polling":
+            self.notifications.show_info(
+                self.tr("Live updates are unavailable: checking for changes every few seconds.")
+            )
 
     # ------------------------------------------------------------ sections
     def current_section(self) -> Section:
