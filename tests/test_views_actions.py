@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from echogen_desktop.models.segments import END, SPEAKER, START, TEXT
 from echogen_desktop.services.records import ContentItem, Job, JobStatus, Podcast
@@ -379,3 +379,28 @@ async def test_server_side_job_changes_show_up_live_and_keep_the_selection(ui: U
     await wait_until(lambda: section.model is not None and section.model.row_of("audio_render_livelivelive") == 0, 2)
     current = section.current_record()
     assert current is not None and current.id == running["id"] and not resets
+
+
+@pytest.mark.qasync
+async def test_a_file_dropped_on_the_window_lands_at_the_top_of_the_library_selected(
+    ui: Ui, tmp_path: Path
+) -> None:
+    from tests.test_import_panel import drop, file_mime
+
+    library = await ui.loaded("library")
+    assert library.model is not None
+    resets: list[int] = []
+    library.model.modelReset.connect(lambda: resets.append(1))
+    transcript = tmp_path / "Guest interview.md"
+    transcript.write_text("# Guest interview\n\nAva: Welcome to the show.\n\nBen: Thanks for having me.\n")
+    ui.window.show_section(3)  # dropped while another section is open
+    assert drop(ui.window.section("jobs").table, file_mime(transcript))
+    await wait_until(lambda: ui.window.current_section().key == "library", 20, "the import did not finish")
+    assert ui.window.findChild(QWidget, "importDock").isVisible()  # type: ignore[union-attr]
+    top = library.model.record_at(0)
+    assert isinstance(top, ContentItem) and top.title == "Guest interview"
+    current = library.current_record()
+    assert current is not None and current.id == top.id and not resets
+    row = await ui.db.fetchrow("select provider, metadata from scraped_content where id = $1", uuid.UUID(top.id))
+    assert row["provider"] == "upload"
+    assert json.loads(row["metadata"])["source_filename"] == "Guest interview.md"

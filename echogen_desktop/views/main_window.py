@@ -13,6 +13,7 @@ from typing import Protocol
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -27,12 +28,17 @@ from PySide6.QtWidgets import (
 
 from echogen_desktop import APP_NAME
 from echogen_desktop.controllers.actions import Actions
+from echogen_desktop.importing.controller import ImportController, default_journal_dir
+from echogen_desktop.importing.journal import UploadJournal
+from echogen_desktop.importing.pipeline import ImportPipeline
 from echogen_desktop.models.live import LiveBinding
 from echogen_desktop.models.paged_table import PagedTableModel
 from echogen_desktop.services.backend import Backend, SignedIn
 from echogen_desktop.services.changefeed import RealtimeChangeFeed
-from echogen_desktop.services.records import Job
+from echogen_desktop.services.records import ContentItem, Job
+from echogen_desktop.services.upload_service import TranscriptStore
 from echogen_desktop.tasks import TaskRunner
+from echogen_desktop.views.import_panel import DropImportFilter, ImportPanel
 from echogen_desktop.views.sections.base import ListSection, Section
 from echogen_desktop.views.sections.jobs import JobsSection
 from echogen_desktop.views.sections.library import LibrarySection
@@ -84,6 +90,12 @@ class MainWindow(QMainWindow):
         self._backend: Backend | None = None
         self._runner: TaskRunner | None = None
         self._feed: RealtimeChangeFeed | None = None
+        self._import_panel: ImportPanel | None = None
+        self._drop_filter: DropImportFilter | None = None
+        self._import_dock = QDockWidget(self.tr("Import"), self)
+        self._import_dock.setObjectName("importDock")
+        self._import_dock.hide()
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self._import_dock)
         self.controller: Actions | None = None
         self.cache_dir: Path | None = None  # tests point the image cache somewhere private
         self.user: SignedIn | None = None
@@ -174,6 +186,16 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self.import_action = QAction(self.tr("&Import transcripts…"), self)
+        self.import_action.setShortcut(QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_I))
+        self.import_action.triggered.connect(self._open_import_dialog)
+        self.paste_import_action = QAction(self.tr("Import files from the clip&board"), self)
+        self.paste_import_action.setShortcut(QKeySequence("Ctrl+Shift+V"))
+        self.paste_import_action.triggered.connect(self._paste_import)
+        for action in (self.import_action, self.paste_import_action):
+            action.setEnabled(False)
+            file_menu.addAction(action)
+        file_menu.addSeparator()
         self.sign_out_action = QAction(self.tr("Sign &out"), self)
         self.sign_out_action.triggered.connect(self.signOutRequested)
         file_menu.addAction(self.sign_out_action)
@@ -219,12 +241,61 @@ class MainWindow(QMainWindow):
         actions.scriptDeleted.connect(self._on_script_deleted)
         actions.podcastDeleted.connect(lambda podcast_id: self._delete_row("podcasts", podcast_id))
         actions.scriptSaved.connect(lambda script: self._upsert_row("scripts", script))
+        self._build_import(backend, runner)
         if self.user is not None:
             self._bind_sections()
         return actions
 
+    def _build_import(self, backend: Backend, runner: TaskRunner) -> None:
+        """Drag-and-drop import: a dock that appears when files arrive, drops anywhere on the window."""
+        pipeline = ImportPipeline(TranscriptStore(backend), UploadJournal(default_journal_dir()))
+        controller = ImportController(pipeline, runner, parent=self)
+        panel = ImportPanel(controller)
+        self._import_dock.setWidget(panel)
+        self._import_panel = panel
+        self._drop_filter = DropImportFilter(panel)
+        self._drop_filter.install(self)
+        panel.importStarted.connect(self._import_dock.show)
+        panel.itemImported.connect(self._on_imported)
+        panel.generateScriptRequested.connect(self._generate_script_for)
+        for action in (self.import_action, self.paste_import_action):
+            action.setEnabled(True)
+
+    def _teardown_import(self) -> None:
+        if self._drop_filter is not None:
+            self.removeEventFilter(self._drop_filter)
+            self._drop_filter = None
+        if self._import_panel is not None:
+            self._import_panel.deleteLater()
+            self._import_panel = None
+        self._import_dock.hide()
+        for action in (self.import_action, self.paste_import_action):
+            action.setEnabled(False)
+
+    def _open_import_dialog(self) -> None:
+        if self._import_panel is not None:
+            self._import_panel.open_file_dialog()
+
+    def _paste_import(self) -> None:
+        if self._import_panel is not None and not self._import_panel.paste_paths():
+            self.notifications.show_info(self.tr("The clipboard holds no file paths to import."))
+
+    def _on_imported(self, item: object, select: bool) -> None:
+        self._upsert_row("library", item)
+        library = self.section("library")
+        if select and isinstance(item, ContentItem) and isinstance(library, ListSection):
+            self.show_section(0)
+            library.select_id(item.id)
+
+    def _generate_script_for(self, content_id: str) -> None:
+        self.show_section(0)
+        library = self.section("library")
+        if isinstance(library, LibrarySection) and library.select_id(content_id):
+            library.generate_script()
+
     def detach(self) -> None:
         self._stop_live_updates()
+        self._teardown_import()
         for section in self.sections:
             section.unbind()
         if self._runner is not None:
@@ -281,6 +352,8 @@ class MainWindow(QMainWindow):
         for section in self.sections:
             section.bind(self.controller)
         self._start_live_updates()
+        if self._import_panel is not None:
+            self._import_panel.controller.recover()  # orphans a killed import left behind
         self.current_section().activated()
 
     def _start_live_updates(self) -> None:
