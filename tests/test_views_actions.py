@@ -351,6 +351,7 @@ async def test_server_side_job_changes_show_up_live_and_keep_the_selection(ui: U
     running = next(r for r in ui.lib.worker_jobs if r["status"] == "running")
     section = await ui.select("jobs", running["id"])
     assert section.model is not None
+    ui.window.start_live_updates()
     await wait_until(lambda: ui.window._feed is not None and ui.window._feed.live_tables() == {"processing_jobs"}, 10)
     resets: list[int] = []
     section.model.modelReset.connect(lambda: resets.append(1))

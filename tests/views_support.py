@@ -125,6 +125,9 @@ async def open_window(
     runner = TaskRunner()
     window = MainWindow(new_settings(directory), project_url=stack.url)
     window.cache_dir = directory / "cache"
+    # The change feed polls in the background; qasync steps such tasks between fixture and test,
+    # with no running loop, which breaks httpx. Tests of live updates start it inside the test.
+    window.live_updates_enabled = False
     if settings_dir is None:  # a reused settings dir carries the geometry under test
         window.resize(1200, 760)
     window.attach(backend, runner)
@@ -134,6 +137,7 @@ async def open_window(
     try:
         yield ui
     finally:
+        await window.stop_live_updates()
         window.close()
         runner.cancel_all()
         await asyncio.sleep(0.05)

@@ -140,6 +140,10 @@ class Backend:
         return cls(client, http, url)
 
     async def close(self) -> None:
+        try:
+            await self._client.realtime.close()  # its listen/heartbeat tasks would outlive us
+        except Exception:  # never connected, or already closed
+            log.debug("realtime socket was not open")
         await self._http.aclose()
 
     @staticmethod
@@ -353,6 +357,31 @@ class Backend:
     async def delete_podcast(self, podcast: Podcast) -> None:
         await self._client.table("generated_podcasts").delete().eq("id", podcast.id).execute()
         await self._remove_podcast_objects(podcast)
+
+    @_wraps_errors
+    async def update_podcast_metadata(
+        self, podcast_id: str, change: Callable[[dict[str, Any]], dict[str, Any]], *, attempts: int = 5
+    ) -> Podcast:
+        """Read-modify-write of ``generated_podcasts.metadata`` with optimistic concurrency.
+
+        ``change`` gets the row's current metadata and returns the new one (e.g. notes merged by id).
+        The write only lands while ``updated_at`` is still what was read; on a conflict the row is
+        read again and ``change`` re-applied, so a concurrent writer's edit is never overwritten.
+        """
+        table = "generated_podcasts"
+        for _ in range(max(1, attempts)):
+            response = await self._client.table(table).select("*").eq("id", podcast_id).execute()
+            current = Podcast.from_row(_first(response.data))
+            metadata = change(dict(current.metadata))
+            if metadata == current.metadata:
+                return current
+            request = self._client.table(table).update({"metadata": metadata}).eq("id", podcast_id)
+            if current.updated_at is not None:
+                request = request.eq("updated_at", pg_time(current.updated_at))
+            written = await request.execute()
+            if written.data:
+                return Podcast.from_row(_first(written.data))
+        raise ServiceError(ErrorKind.CONFLICT, "The episode kept changing on the server. Try again in a moment.")
 
     async def _remove_podcast_objects(self, podcast: Podcast) -> None:
         await self._client.storage.from_(AUDIO_BUCKET).remove([podcast.audio_path])

@@ -38,6 +38,7 @@ from echogen_desktop.services.changefeed import RealtimeChangeFeed
 from echogen_desktop.services.records import ContentItem, Job
 from echogen_desktop.services.upload_service import TranscriptStore
 from echogen_desktop.tasks import TaskRunner
+from echogen_desktop.views.help_menu import add_help_menu
 from echogen_desktop.views.import_panel import DropImportFilter, ImportPanel
 from echogen_desktop.views.sections.base import ListSection, Section
 from echogen_desktop.views.sections.jobs import JobsSection
@@ -46,7 +47,7 @@ from echogen_desktop.views.sections.podcasts import PodcastsSection
 from echogen_desktop.views.sections.profile import ProfileSection
 from echogen_desktop.views.sections.scripts import ScriptsSection
 from echogen_desktop.views.sections.vault import VaultSection
-from echogen_desktop.views.widgets.notification_bar import NotificationBar
+from echogen_desktop.views.widgets.notification_bar import Level, NotificationBar
 
 _ICONS = (
     QStyle.StandardPixmap.SP_FileDialogContentsView,  # library
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self._backend: Backend | None = None
         self._runner: TaskRunner | None = None
         self._feed: RealtimeChangeFeed | None = None
+        self.live_updates_enabled = True
         self._import_panel: ImportPanel | None = None
         self._drop_filter: DropImportFilter | None = None
         self._import_dock = QDockWidget(self.tr("Import"), self)
@@ -223,6 +225,8 @@ class MainWindow(QMainWindow):
             self.section_actions.append(action)
         # Menu actions only fire while the menu bar is part of the window: add them to it too.
         self.addActions([self.find_action, self.refresh_action, *self.section_actions])
+        # Help ▸ Copy diagnostics / About (views/help_menu.py).
+        self.help_actions = add_help_menu(self, self._settings)
 
     # ------------------------------------------------------------ wiring
     def attach(self, backend: Backend, runner: TaskRunner) -> Actions:
@@ -351,12 +355,13 @@ class MainWindow(QMainWindow):
             return
         for section in self.sections:
             section.bind(self.controller)
-        self._start_live_updates()
+        if self.live_updates_enabled:
+            self.start_live_updates()
         if self._import_panel is not None:
             self._import_panel.controller.recover()  # orphans a killed import left behind
         self.current_section().activated()
 
-    def _start_live_updates(self) -> None:
+    def start_live_updates(self) -> None:
         """Realtime for jobs (polling where realtime is off), polling for the other lists."""
         self._stop_live_updates()
         if self._backend is None or self._runner is None:
@@ -369,13 +374,20 @@ class MainWindow(QMainWindow):
                 binding.modeChanged.connect(self._on_feed_mode)
         self._runner.run(feed.start(), owner=self)
 
+    async def stop_live_updates(self) -> None:
+        """Stop the change feed and wait until its tasks have ended (app quit, tests)."""
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            await feed.stop()
+
     def _stop_live_updates(self) -> None:
         feed, self._feed = self._feed, None
         if feed is not None and self._runner is not None:
             self._runner.run(feed.stop())
 
     def _on_feed_mode(self, mode: str) -> None:
-        if mode == "polling":
+        showing_error = self.notifications.isVisibleTo(self) and self.notifications.level is Level.ERROR
+        if mode == "polling" and not showing_error:  # an error the user has not seen yet matters more
             self.notifications.show_info(
                 self.tr("Live updates are unavailable: checking for changes every few seconds.")
             )

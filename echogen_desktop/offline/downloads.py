@@ -1,0 +1,490 @@
+"""Download manager: streams a (signed) URL to ``<file>.part`` over the shared httpx client.
+
+- Resumes with ``Range`` (+ ``If-Range`` on the ETag) after a dropped connection, a cancel, or an
+  app restart: the ``.part`` file and a small ``.part.json`` sidecar (expected size, ETag, title)
+  survive; the URL provider signs a fresh URL for every attempt.
+- The file appears under its final name only via an atomic ``os.replace``, after the size (and an
+  MD5 ETag, where the server gives one) has been checked, and after an fsync.
+- A full disk or a failed write ends the download with a clear message; the library never holds a
+  partial file under a final name. The part file stays (a correct prefix) so Resume can go on.
+
+Qt-free: progress goes to plain callbacks, throttled; ``views/downloads_view.py`` shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import errno
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+UrlProvider = Callable[[], Awaitable[str]]  # a fresh (signed) URL for each attempt
+CHUNK_BYTES = 256 * 1024
+SPEED_WINDOW_SECONDS = 3.0
+_MD5_ETAG = re.compile(r'^(W/)?"?([0-9a-fA-F]{32})"?$')
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+class DownloadStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"  # cancelled by the user: the part file is kept for Resume
+    DONE = "done"
+    FAILED = "failed"
+
+
+class DownloadError(Exception):
+    """A download failed; ``message`` is for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _Interrupted(Exception):
+    """The connection dropped or the body came up short: worth another attempt with Range."""
+
+
+@dataclass(frozen=True)
+class DownloadSpec:
+    key: str  # one download per key (the podcast id for an episode's audio)
+    title: str
+    dest: Path
+    source: UrlProvider
+    expected_size: int | None = None  # from the object's info, checked against what arrives
+    expected_etag: str | None = None
+
+
+@dataclass(frozen=True)
+class DownloadProgress:
+    key: str
+    title: str
+    status: DownloadStatus
+    received: int = 0
+    total: int | None = None
+    speed: float = 0.0  # bytes per second, over the last few seconds
+    eta: float | None = None  # seconds left
+    error: str = ""
+    resumed_from: int = 0  # bytes already on disk when the last attempt started
+
+    @property
+    def fraction(self) -> float | None:
+        return self.received / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class PartialDownload:
+    """A ``.part`` file left behind (cancelled, failed or killed), found again after a restart."""
+
+    key: str
+    title: str
+    dest: Path
+    received: int
+    size: int | None
+    etag: str | None
+
+
+def part_path(dest: Path) -> Path:
+    return dest.with_name(dest.name + ".part")
+
+
+def sidecar_path(dest: Path) -> Path:
+    return dest.with_name(dest.name + ".part.json")
+
+
+def _read_sidecar(path: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("v") == 1 else None
+
+
+def _write_sidecar(path: Path, data: dict[str, object]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"v": 1, **data}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def find_partials(directory: Path) -> list[PartialDownload]:
+    """Every unfinished download under ``directory`` (recursively), from its sidecar."""
+    found: list[PartialDownload] = []
+    for side in sorted(directory.rglob("*.part.json")):
+        meta = _read_sidecar(side)
+        if meta is None:
+            continue
+        dest = side.with_name(side.name[: -len(".part.json")])
+        part = part_path(dest)
+        size, etag = meta.get("size"), meta.get("etag")
+        found.append(PartialDownload(
+            key=str(meta.get("key") or dest.name), title=str(meta.get("title") or dest.name), dest=dest,
+            received=part.stat().st_size if part.exists() else 0,
+            size=size if isinstance(size, int) else None, etag=etag if isinstance(etag, str) else None,
+        ))
+    return found
+
+
+def discard_partial(dest: Path) -> None:
+    for path in (part_path(dest), sidecar_path(dest)):
+        path.unlink(missing_ok=True)
+
+
+def disk_error_message(exc: OSError) -> str:
+    if exc.errno in _DISK_ERRNOS:
+        return ("There is not enough disk space to finish the download. Free some space and choose "
+                "Resume; nothing incomplete was added to your library.")
+    return f"The download could not be written to disk ({exc.strerror or exc}). Nothing incomplete was kept."
+
+
+class PartWriter(Protocol):
+    def write(self, data: bytes) -> None: ...
+    def sync(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class FilePartWriter:
+    """Appends to the part file at ``offset`` with unbuffered writes: what is on disk is always a
+    correct prefix of the object, whatever fails."""
+
+    def __init__(self, path: Path, offset: int) -> None:
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.ftruncate(self._fd, offset)
+            os.lseek(self._fd, offset, os.SEEK_SET)
+        except OSError:
+            os.close(self._fd)
+            raise
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+
+    def sync(self) -> None:
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+OpenPart = Callable[[Path, int], PartWriter]  # (part path, offset to continue at) -> writer
+
+
+class _Meter:
+    """Speed over a sliding window, and time left."""
+
+    def __init__(self) -> None:
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def add(self, received: int) -> float:
+        now = time.monotonic()
+        self._samples.append((now, received))
+        while len(self._samples) > 2 and now - self._samples[0][0] > SPEED_WINDOW_SECONDS:
+            self._samples.popleft()
+        t0, r0 = self._samples[0]
+        return (received - r0) / (now - t0) if now > t0 else 0.0
+
+
+def _file_md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a directory
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _http_message(status: int) -> str:
+    if status in (400, 401, 403):
+        return "The server refused the download link (it may have expired). Choose Resume to try again."
+    if status == 404:
+        return "The file is not on the server any more."
+    return f"The server answered {status} to the download."
+
+
+class DownloadManager:
+    """Runs downloads as asyncio tasks; at most ``parallel`` at a time."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        open_part: OpenPart = FilePartWriter,
+        parallel: int = 2,
+        max_retries: int = 4,
+        retry_delay: float = 0.5,
+        progress_interval: float = 0.1,
+        read_timeout: float = 30.0,
+    ) -> None:
+        self._http = http
+        self._open_part = open_part
+        self._slots = asyncio.Semaphore(parallel)
+        self.max_retries = max_retries
+        self.retry_delay = retry_delay
+        self.progress_interval = progress_interval
+        self.read_timeout = read_timeout
+        self._specs: dict[str, DownloadSpec] = {}
+        self._tasks: dict[str, asyncio.Task[Path]] = {}
+        self._state: dict[str, DownloadProgress] = {}
+        self._listeners: list[Callable[[DownloadProgress], None]] = []
+
+    # ------------------------------------------------------------------ public
+    def add_listener(self, listener: Callable[[DownloadProgress], None]) -> None:
+        self._listeners.append(listener)
+
+    def progress(self, key: str) -> DownloadProgress | None:
+        return self._state.get(key)
+
+    def downloads(self) -> list[DownloadProgress]:
+        return list(self._state.values())
+
+    def is_active(self, key: str) -> bool:
+        task = self._tasks.get(key)
+        return task is not None and not task.done()
+
+    def start(self, spec: DownloadSpec) -> asyncio.Task[Path]:
+        """Start (or resume) a tracked download; a running one with the same key is returned as is."""
+        running = self._tasks.get(spec.key)
+        if running is not None and not running.done():
+            return running
+        self._specs[spec.key] = spec
+        part = part_path(spec.dest)
+        self._set(DownloadProgress(spec.key, spec.title, DownloadStatus.QUEUED,
+                                   received=part.stat().st_size if part.exists() else 0), force=True)
+        task = asyncio.ensure_future(self._tracked(spec))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # failures live in the state
+        self._tasks[spec.key] = task
+        return task
+
+    def resume(self, key: str) -> asyncio.Task[Path] | None:
+        spec = self._specs.get(key)
+        return self.start(spec) if spec is not None else None
+
+    def cancel(self, key: str) -> None:
+        """Stop now; the part file stays so Resume continues where this stopped."""
+        task = self._tasks.get(key)
+        if task is not None and not task.done():
+            task.cancel()
+
+    def forget(self, key: str, *, discard: bool = True) -> None:
+        """Drop a finished, failed or paused download from the list (and its part file)."""
+        self.cancel(key)
+        spec = self._specs.pop(key, None)
+        self._state.pop(key, None)
+        self._tasks.pop(key, None)
+        if discard and spec is not None:
+            discard_partial(spec.dest)
+
+    async def close(self) -> None:
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def fetch(self, spec: DownloadSpec, on_progress: Callable[[DownloadProgress], None] | None = None) -> Path:
+        """Download ``spec`` to its destination, retrying interruptions with Range; untracked."""
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(spec, on_progress or (lambda _p: None))
+            except _Interrupted as exc:
+                attempt += 1
+                if attempt > self.max_retries:
+                    raise DownloadError(
+                        "The connection kept dropping. The part downloaded so far is kept: choose Resume to go on."
+                    ) from exc
+                log.info("download %s interrupted (%s); retry %d with Range", spec.key, exc, attempt)
+                await asyncio.sleep(self.retry_delay * attempt)
+
+    # ------------------------------------------------------------------ internals
+    def _set(self, progress: DownloadProgress, *, force: bool = False) -> None:
+        previous = self._state.get(progress.key)
+        self._state[progress.key] = progress
+        if force or previous is None or previous.status != progress.status:
+            self._notify(progress)
+
+    def _notify(self, progress: DownloadProgress) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(progress)
+            except Exception:  # a broken view must not break the download
+                log.exception("download listener failed")
+
+    async def _tracked(self, spec: DownloadSpec) -> Path:
+        last_emit = 0.0
+
+        def on_progress(progress: DownloadProgress) -> None:
+            nonlocal last_emit
+            self._state[spec.key] = progress
+            now = time.monotonic()
+            if now - last_emit >= self.progress_interval:
+                last_emit = now
+                self._notify(progress)
+
+        current = self._state[spec.key]
+        try:
+            async with self._slots:
+                self._set(replace(current, status=DownloadStatus.RUNNING), force=True)
+                path = await self.fetch(spec, on_progress)
+        except asyncio.CancelledError:
+            self._set(replace(self._state[spec.key], status=DownloadStatus.PAUSED, speed=0.0, eta=None), force=True)
+            raise
+        except DownloadError as exc:
+            self._set(replace(self._state[spec.key], status=DownloadStatus.FAILED, speed=0.0, eta=None,
+                              error=exc.message), force=True)
+            raise
+        except Exception as exc:
+            message = f"The download failed: {exc}"
+            self._set(replace(self._state[spec.key], status=DownloadStatus.FAILED, speed=0.0, eta=None,
+                              error=message), force=True)
+            raise DownloadError(message) from exc
+        done = self._state[spec.key]
+        self._set(replace(done, status=DownloadStatus.DONE, received=done.total or done.received,
+                          speed=0.0, eta=0.0, error=""), force=True)
+        return path
+
+    async def _attempt(self, spec: DownloadSpec, on_progress: Callable[[DownloadProgress], None]) -> Path:
+        dest, part, side = spec.dest, part_path(spec.dest), sidecar_path(spec.dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        meta = _read_sidecar(side)
+        offset = part.stat().st_size if part.exists() and meta is not None else 0
+        known_size = meta.get("size") if meta else None
+        known_etag = meta.get("etag") if meta else None
+        if (spec.expected_etag and isinstance(known_etag, str) and known_etag != spec.expected_etag) or (
+            isinstance(known_size, int) and offset > known_size
+        ):
+            offset = 0  # the object changed since the part was written, or the part is damaged
+        headers = {"Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+            if isinstance(known_etag, str) and known_etag:
+                headers["If-Range"] = known_etag
+        url = await spec.source()
+        try:
+            async with self._http.stream(
+                "GET", url, headers=headers, timeout=httpx.Timeout(self.read_timeout, connect=10.0)
+            ) as response:
+                if response.status_code == 416 and offset and offset == known_size:
+                    return await self._finish(spec, offset, known_size, known_etag)
+                if response.status_code == 416:
+                    discard_partial(dest)
+                    raise _Interrupted("range not satisfiable: starting over")
+                if response.status_code >= 400:
+                    raise DownloadError(_http_message(response.status_code))
+                start, total = self._extent(response, offset)
+                etag = response.headers.get("etag")
+                if start and isinstance(known_etag, str) and etag and etag != known_etag:
+                    discard_partial(dest)  # the server ignored If-Range and the object has changed
+                    raise _Interrupted("the object changed since the part was written: starting over")
+                if spec.expected_size is not None and total is not None and total != spec.expected_size:
+                    raise self._reject(spec, f"The server sent {total} bytes where {spec.expected_size} were "
+                                             "expected. The download was not kept.")
+                if start == 0 or meta is None:
+                    _write_sidecar(side, {"key": spec.key, "title": spec.title, "size": total, "etag": etag})
+                received = await self._write_body(spec, response, start, total, on_progress)
+        except httpx.TransportError as exc:
+            raise _Interrupted(f"{type(exc).__name__}: {exc}") from exc
+        if total is not None and received < total:
+            raise _Interrupted(f"short body: {received} of {total} bytes")
+        return await self._finish(spec, received, total, etag)
+
+    @staticmethod
+    def _extent(response: httpx.Response, offset: int) -> tuple[int, int | None]:
+        """(first byte of this body, total object size) from a 200 or 206 answer."""
+        length = response.headers.get("content-length")
+        if response.status_code == 206:
+            match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
+            if match is None or int(match.group(1)) != offset:
+                raise DownloadError("The server answered a resume request with the wrong part of the file.")
+            return offset, int(match.group(3)) if match.group(3) != "*" else None
+        return 0, int(length) if length and length.isdigit() else None  # 200: the whole object again
+
+    async def _write_body(
+        self,
+        spec: DownloadSpec,
+        response: httpx.Response,
+        start: int,
+        total: int | None,
+        on_progress: Callable[[DownloadProgress], None],
+    ) -> int:
+        meter = _Meter()
+        received = start
+        try:
+            writer = self._open_part(part_path(spec.dest), start)
+        except OSError as exc:
+            raise DownloadError(disk_error_message(exc)) from exc
+        try:
+            on_progress(DownloadProgress(spec.key, spec.title, DownloadStatus.RUNNING, received, total,
+                                         resumed_from=start))
+            async for chunk in response.aiter_raw(CHUNK_BYTES):
+                try:
+                    writer.write(chunk)
+                except OSError as exc:
+                    raise DownloadError(disk_error_message(exc)) from exc
+                received += len(chunk)
+                if total is not None and received > total:
+                    raise self._reject(spec, "The server sent more data than it announced. The download was not kept.")
+                speed = meter.add(received - start)
+                eta = (total - received) / speed if total is not None and speed > 0 else None
+                on_progress(DownloadProgress(spec.key, spec.title, DownloadStatus.RUNNING, received, total,
+                                             speed, eta, resumed_from=start))
+            try:
+                await asyncio.to_thread(writer.sync)
+            except OSError as exc:
+                raise DownloadError(disk_error_message(exc)) from exc
+        finally:
+            with contextlib.suppress(OSError):
+                writer.close()
+        return received
+
+    def _reject(self, spec: DownloadSpec, message: str) -> DownloadError:
+        discard_partial(spec.dest)
+        return DownloadError(message)
+
+    async def _finish(self, spec: DownloadSpec, received: int, total: object, etag: object) -> Path:
+        """Check the part, then give it its final name atomically."""
+        part = part_path(spec.dest)
+        size = part.stat().st_size
+        if (isinstance(total, int) and size != total) or (
+            spec.expected_size is not None and size != spec.expected_size
+        ):
+            raise self._reject(spec, f"The downloaded file has {size} bytes, not the expected "
+                                     f"{spec.expected_size if spec.expected_size is not None else total}. "
+                                     "It was not kept.")
+        md5s = {m.group(2).lower() for t in (etag, spec.expected_etag)
+                if isinstance(t, str) and (m := _MD5_ETAG.match(t)) and not m.group(1)}
+        if md5s and {await asyncio.to_thread(_file_md5, part)} != md5s:
+            raise self._reject(spec, "The downloaded file does not match the server's checksum. "
+                                     "It was not kept; try again.")
+        try:
+            os.replace(part, spec.dest)
+        except OSError as exc:
+            raise DownloadError(disk_error_message(exc)) from exc
+        await asyncio.to_thread(_fsync_dir, spec.dest.parent)
+        sidecar_path(spec.dest).unlink(missing_ok=True)
+        return spec.dest
