@@ -100,6 +100,10 @@ def _run(args: argparse.Namespace, instance: object) -> int:
     settings = QSettings()
     controller = SessionController(settings, url=args.url, anon_key=args.anon_key)
     shell = AppShell(controller, lambda: build_main_window(settings, controller))
+    if os.environ.get("ECHOGEN_STARTUP_PROBE"):
+        from echogen_desktop.startup_probe import install as install_probe
+
+        install_probe(shell)
     instance.raiseRequested.connect(shell.raise_window)
     # echogen:// links: from this launch's argument, from later launches, and (macOS) as open events.
     links = LinkRouter(shell, parent=shell)
