@@ -8,12 +8,16 @@ and a JSON body changes them; ``GET`` returns them. Everything is off until a te
 - ``drop_count`` (int or null): how many downloads to cut before the switch turns itself off;
   null cuts every download while the switch is on.
 
+- ``rest_delay_ms`` (int): every ``/rest/v1`` request waits this long before it is answered, as on
+  a slow link ("slow mode"), so tests can check that the UI never waits for the network.
+
 Example: ``{"drop_streams": true, "drop_after_bytes": 65536, "drop_count": 1}``; ``{}`` or
 ``{"drop_streams": false}`` turns it off.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -32,6 +36,7 @@ class Faults:
     drop_streams: bool = False
     drop_after_bytes: int = 32768
     drop_count: int | None = None
+    rest_delay_ms: int = 0
 
     def take_stream_cut(self) -> int | None:
         """Bytes to send before cutting this download off, or None to send it whole."""
@@ -76,6 +81,13 @@ def faults_of_scope(scope: Scope) -> Faults:
     return faults
 
 
+async def rest_delay(scope: Scope) -> None:
+    """The hook for REST requests: slow mode waits here before the request is served."""
+    delay = faults_of_scope(scope).rest_delay_ms
+    if delay:
+        await asyncio.sleep(delay / 1000)
+
+
 def stream_cut(scope: Scope) -> int | None:
     """The hook for the download loop: where to cut this response, if a fault is switched on."""
     return faults_of_scope(scope).take_stream_cut()
@@ -102,4 +114,5 @@ async def endpoint(request: Request) -> Response:
         faults.drop_streams = bool(body.get("drop_streams", False))
         faults.drop_after_bytes = max(0, int(body.get("drop_after_bytes", 32768)))
         faults.drop_count = None if count is None else int(count)
+        faults.rest_delay_ms = max(0, int(body.get("rest_delay_ms", 0)))
     return JSONResponse(asdict(faults))

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from echogen_devstack.db import Database
 from echogen_devstack.errors import gateway_error, rest_error
+from echogen_devstack.faults import rest_delay
 from echogen_devstack.rest_query import (
     Media,
     Payload,
@@ -68,6 +69,7 @@ async def rpc(request: Request) -> Response:
 
 async def table_endpoint(request: Request) -> Response:
     authed = False
+    await rest_delay(request.scope)  # slow mode, for tests (echogen_devstack/faults.py)
     try:
         claims = _claims(request)
         authed = str(claims.get("role") or "anon") != "anon"
