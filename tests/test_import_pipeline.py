@@ -272,3 +272,23 @@ async def test_duplicates_are_found_by_sha256(importer: Importer, tmp_path: Path
     item = await importer.pipeline.commit(await importer.pipeline.prepare(first))
     assert [d.id for d in await importer.pipeline.find_duplicates(await importer.pipeline.prepare(copy))] == [item.id]
     assert await importer.pipeline.find_duplicates(await importer.pipeline.prepare(different)) == []
+
+
+async def test_large_files_convert_in_a_worker_process_and_rejections_survive_it(
+    importer: Importer, tmp_path: Path
+) -> None:
+    from echogen_desktop.importing.errors import ImportRejected, RejectReason
+    from echogen_desktop.importing.pipeline import LARGE_FILE_BYTES
+
+    big = tmp_path / "long interview.txt"
+    line = "Ava: The deep sea vents host whole ecosystems without sunlight.\n"
+    big.write_text(line * (LARGE_FILE_BYTES // len(line) + 10), encoding="utf-16")  # BOM'd UTF-16
+    prepared = await importer.pipeline.prepare(big)
+    assert prepared.size_bytes >= LARGE_FILE_BYTES and prepared.markdown.startswith("Ava: The deep sea vents")
+    assert prepared.sha256 == hashlib.sha256(big.read_bytes()).hexdigest()
+
+    binary = tmp_path / "renamed.txt"
+    binary.write_bytes(os.urandom(LARGE_FILE_BYTES + 1024))
+    with pytest.raises(ImportRejected) as rejected:
+        await importer.pipeline.prepare(binary)
+    assert rejected.value.reason is RejectReason.BINARY and "renamed.txt" in rejected.value.message

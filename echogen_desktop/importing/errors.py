@@ -21,3 +21,7 @@ class ImportRejected(Exception):
         super().__init__(message)
         self.reason = reason
         self.message = message
+
+    def __reduce__(self) -> tuple[type[ImportRejected], tuple[RejectReason, str]]:
+        # Large files are converted in a worker process: the rejection must survive pickling.
+        return (ImportRejected, (self.reason, self.message))

@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import multiprocessing
 import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,6 +125,25 @@ def validate_and_convert(path: Path, size_limit: int) -> Prepared:
     return Prepared(path, filename, fmt, size, sha256, title, converted.markdown)
 
 
+LARGE_FILE_BYTES = 8 * 1024 * 1024
+_pool: ProcessPoolExecutor | None = None
+
+
+def _is_large(path: Path) -> bool:
+    try:
+        return path.stat().st_size >= LARGE_FILE_BYTES
+    except OSError:
+        return False  # validate_and_convert reports it
+
+
+def _conversion_pool() -> ProcessPoolExecutor:
+    """One spawned worker process, started on the first large file and kept for the session."""
+    global _pool
+    if _pool is None:
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return _pool
+
+
 class ImportPipeline:
     def __init__(self, store: ImportStore, journal: UploadJournal, bucket: str = TRANSCRIPTS_BUCKET) -> None:
         self.store = store
@@ -139,6 +160,11 @@ class ImportPipeline:
     async def prepare(self, path: Path) -> Prepared:
         """Validate and convert off the UI thread; raises ImportRejected with a user-facing message."""
         limit = await self.size_limit()
+        if _is_large(path):
+            # CPython's string routines hold the GIL across a whole 50 MB text (decode, replace, join),
+            # which stalls the UI thread even from a worker thread; a separate process does not.
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(_conversion_pool(), validate_and_convert, path, limit)
         return await asyncio.to_thread(validate_and_convert, path, limit)
 
     async def find_duplicates(self, prepared: Prepared) -> list[ContentItem]:
