@@ -74,7 +74,7 @@ def _run(args: argparse.Namespace, instance: object) -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication, QWidget
 
-    from echogen_desktop.app_shell import AppShell, build_main_window
+    from echogen_desktop.app_shell import AppShell, build_main_window, has_downloaded_episodes
     from echogen_desktop.icons import app_icon
     from echogen_desktop.links import LinkRouter
     from echogen_desktop.logging_setup import configure as configure_logging
@@ -99,7 +99,8 @@ def _run(args: argparse.Namespace, instance: object) -> int:
 
     settings = QSettings()
     controller = SessionController(settings, url=args.url, anon_key=args.anon_key)
-    shell = AppShell(controller, lambda: build_main_window(settings, controller))
+    shell = AppShell(controller, lambda: build_main_window(settings, controller),
+                     offline_library=has_downloaded_episodes)
     if os.environ.get("ECHOGEN_STARTUP_PROBE"):
         from echogen_desktop.startup_probe import install as install_probe
 

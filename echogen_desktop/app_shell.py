@@ -19,7 +19,9 @@ import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QMainWindow, QWidget
 
-from echogen_desktop.config import ConnectionConfig
+from echogen_desktop import config as connection
+from echogen_desktop.config import ConfigError, ConnectionConfig
+from echogen_desktop.offline.offline_mode import Reachability, probe_server
 from echogen_desktop.services.backend import SignedIn
 from echogen_desktop.services.errors import ServiceError
 from echogen_desktop.session_controller import SessionController
@@ -29,6 +31,7 @@ from echogen_desktop.views.sign_in_dialog import Mode, SignInDialog
 log = logging.getLogger(__name__)
 
 WindowFactory = Callable[[], QMainWindow]
+OfflineLibraryCheck = Callable[[], bool]  # are there downloaded episodes worth opening offline?
 
 
 def build_main_window(settings: QSettings, controller: SessionController) -> QMainWindow:
@@ -44,14 +47,29 @@ def build_main_window(settings: QSettings, controller: SessionController) -> QMa
     return window
 
 
+def has_downloaded_episodes() -> bool:
+    """The default ``offline_library`` check: the offline library in the platform's data directory."""
+    from echogen_desktop.offline.library_db import LibraryDb
+
+    db = LibraryDb.open_default()
+    try:
+        return bool(db.downloaded_ids())
+    finally:
+        db.close()
+
+
 class AppShell(QObject):
     finished = Signal()
     mainWindowShown = Signal(object)  # the QMainWindow, the first time it is shown
 
     def __init__(
-        self, controller: SessionController, window_factory: WindowFactory, parent: QObject | None = None
+        self, controller: SessionController, window_factory: WindowFactory, parent: QObject | None = None,
+        *, offline_library: OfflineLibraryCheck | None = None,
     ) -> None:
+        """``offline_library``: when given, start-up first checks that the server answers; if it does
+        not and there are downloads, the main window opens on the offline library instead."""
         super().__init__(parent)
+        self._offline_library = offline_library
         self.controller = controller
         self._window_factory = window_factory
         self.window: QMainWindow | None = None
@@ -67,7 +85,51 @@ class AppShell(QObject):
         controller.signedOut.connect(self._signed_out)
 
     def start(self) -> None:
-        self.controller.start()
+        if self._offline_library is None:
+            self.controller.start()
+            return
+        raw = self.controller.raw_config()
+        try:
+            config = connection.validate(raw.url, raw.anon_key) if raw.complete else None
+        except ConfigError:
+            config = None
+        if config is None:  # nothing to probe: the normal flow asks for a connection
+            self.controller.start()
+            return
+        self.controller.runner.run(probe_server(config.url, config.anon_key, timeout=3.0),
+                                   on_done=self._probed, on_error=lambda _error: self.controller.start())
+
+    # ---------------------------------------------------------------- offline
+    def _probed(self, reachability: Reachability) -> None:
+        check = self._offline_library
+        if reachability is Reachability.UNREACHABLE and check is not None and check():
+            self.show_offline_library()
+        else:
+            self.controller.start()
+
+    def show_offline_library(self) -> None:
+        """No server: downloaded episodes play from disk; "Try again" goes through the normal flow."""
+        window, first = self._ensure_window()
+        show = getattr(window, "show_offline_library", None)
+        if callable(show):
+            show()
+        retry = getattr(window, "offlineRetryRequested", None)
+        if retry is not None and first:
+            retry.connect(self.controller.start)
+        if first:
+            window.show()
+            self.mainWindowShown.emit(window)
+
+    def _ensure_window(self) -> tuple[QMainWindow, bool]:
+        if self.window is not None:
+            return self.window, False
+        window = self._window_factory()
+        window.installEventFilter(self)
+        sign_out = getattr(window, "signOutRequested", None)
+        if sign_out is not None:
+            sign_out.connect(self.controller.sign_out)
+        self.window = window
+        return window, True
 
     # ------------------------------------------------------------- connection
     def show_connection_page(self, url: str = "", anon_key: str = "", error: str = "") -> None:
@@ -156,6 +218,8 @@ class AppShell(QObject):
         if self._pending is not None and not self._pending.done():
             self._pending.cancel()  # the user gave up on a slow server
         self._drop_dialog()
+        if self.window is not None and getattr(self.window, "offline_mode", False):
+            return  # still offline: the downloaded episodes stay playable
         if self.window is None or self.controller.user is None:
             self.quit()  # nobody signed in and no way forward: the user chose to leave
         else:
@@ -171,15 +235,7 @@ class AppShell(QObject):
     def _signed_in(self, user: SignedIn) -> None:
         self._pending = None
         self._drop_dialog()
-        window = self.window
-        first = window is None
-        if window is None:
-            window = self._window_factory()
-            window.installEventFilter(self)
-            sign_out = getattr(window, "signOutRequested", None)
-            if sign_out is not None:
-                sign_out.connect(self.controller.sign_out)
-            self.window = window
+        window, first = self._ensure_window()
         if self._window_user != user.user_id:
             self._window_user = user.user_id
             set_signed_in = getattr(window, "set_signed_in", None)

@@ -10,6 +10,7 @@ notes and positions go to its outbox, which ``OutboxSync`` sends after the next 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -123,10 +124,8 @@ class PlaybackController(QObject):
         self._library = OfflineLibrary(self.db, manager)
         view = self.downloads.view
         for signal in (view.cancelRequested, view.resumeRequested, view.clearRequested):
-            try:
+            with contextlib.suppress(RuntimeError, TypeError):
                 signal.disconnect()  # the previous connection's manager
-            except (RuntimeError, TypeError):
-                pass
         bind_downloads(view, manager, on_clear=self._library.forget_download)
 
     def detach(self) -> None:
@@ -171,7 +170,10 @@ class PlaybackController(QObject):
             def loaded(script: Script, podcast_id: str = podcast.id) -> None:
                 self._set_segments(podcast_id, script.segments)
 
-            self._runner.run(backend.get_script(podcast.script_id), on_done=loaded,
+            async def script(script_id: str = podcast.script_id) -> Script:
+                return await backend.get_script(script_id)
+
+            self._runner.run(script(), on_done=loaded,
                              on_error=lambda error: self.failed.emit(error.message), owner=self)
 
     def play_downloaded(self, podcast_id: str) -> None:
@@ -222,26 +224,25 @@ class PlaybackController(QObject):
 
     async def _save(self, podcast_id: str, model: ReviewNotesModel) -> None:
         try:
-            while True:
-                self._save_again = False
-                backend = self._backend
-                queued = backend is None
-                if backend is not None:
-                    try:
-                        await self._save_online(backend, podcast_id, model)
-                    except ServiceError as exc:
-                        if exc.kind is not ErrorKind.UNREACHABLE:
-                            raise
-                        queued = True
-                if queued:
-                    await self._save_offline(podcast_id, model)
-                self.notesSaved.emit(podcast_id)
-                if not (self._save_again and model.pending):
-                    break
+            backend = self._backend
+            queued = backend is None
+            if backend is not None:
+                try:
+                    await self._save_online(backend, podcast_id, model)
+                except ServiceError as exc:
+                    if exc.kind is not ErrorKind.UNREACHABLE:
+                        raise
+                    queued = True  # the server went away: keep them in the outbox
+            if queued:
+                await self._save_offline(podcast_id, model)
+            self.notesSaved.emit(podcast_id)
         except Exception as exc:
             self.failed.emit(from_exception(exc).message)
         finally:
             self._saving = False
+            if self._save_again:  # edited while saving (maybe another episode's notes by now)
+                self._save_again = False
+                self.save_notes()
 
     async def _save_online(self, backend: Backend, podcast_id: str, model: ReviewNotesModel) -> None:
         fetched: JsonDict = {}
@@ -308,6 +309,9 @@ class PlaybackController(QObject):
         task.add_done_callback(finished)
 
     def remove_download(self, podcast_id: str) -> None:
+        episode = self.player.episode
+        if episode is not None and episode.id == podcast_id and episode.is_local:
+            self.player.stop()  # its file is about to go
         self.library.remove(podcast_id)
         self.downloads.view.remove_row(podcast_id)
         self.downloadsChanged.emit()

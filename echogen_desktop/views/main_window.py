@@ -7,6 +7,7 @@ session controller (app side) calls ``attach(backend, runner)`` once it has a co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QProgressBar,
     QStackedWidget,
     QStyle,
@@ -28,11 +30,16 @@ from PySide6.QtWidgets import (
 
 from echogen_desktop import APP_NAME
 from echogen_desktop.controllers.actions import Actions
+from echogen_desktop.controllers.playback import PlaybackController
 from echogen_desktop.importing.controller import ImportController, default_journal_dir
 from echogen_desktop.importing.journal import UploadJournal
 from echogen_desktop.importing.pipeline import ImportPipeline
 from echogen_desktop.models.live import LiveBinding
 from echogen_desktop.models.paged_table import PagedTableModel
+from echogen_desktop.offline.library_db import LibraryDb
+from echogen_desktop.offline.offline_mode import OfflineLibraryModel, OfflineLibraryView
+from echogen_desktop.player.facade import Player
+from echogen_desktop.player.positions import PositionStore
 from echogen_desktop.services.backend import Backend, SignedIn
 from echogen_desktop.services.changefeed import RealtimeChangeFeed
 from echogen_desktop.services.records import ContentItem, Job
@@ -40,6 +47,7 @@ from echogen_desktop.services.upload_service import TranscriptStore
 from echogen_desktop.tasks import TaskRunner
 from echogen_desktop.views.help_menu import add_help_menu
 from echogen_desktop.views.import_panel import DropImportFilter, ImportPanel
+from echogen_desktop.views.player_dock import DownloadsDock, PlayerDock, ReviewDock
 from echogen_desktop.views.sections.base import ListSection, Section
 from echogen_desktop.views.sections.jobs import JobsSection
 from echogen_desktop.views.sections.library import LibrarySection
@@ -71,6 +79,7 @@ class Session(Protocol):
 
 class MainWindow(QMainWindow):
     signOutRequested = Signal()
+    offlineRetryRequested = Signal()  # offline library: "Try again" (the app shell reconnects)
 
     def __init__(
         self,
@@ -81,9 +90,11 @@ class MainWindow(QMainWindow):
         controller: Session | None = None,
         backend: Backend | None = None,
         runner: TaskRunner | None = None,
+        library_db: Callable[[], LibraryDb] | None = None,
     ) -> None:
         """``controller`` (the session controller) lets the window follow a replaced backend by itself;
-        ``backend`` + ``runner`` attach one directly."""
+        ``backend`` + ``runner`` attach one directly. ``library_db`` opens the offline library
+        (default: the platform's data directory), when it is first needed."""
         super().__init__(parent)
         self._settings = settings
         self._session = controller
@@ -113,6 +124,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.pages)
         self._build_status_bar()
         self._build_menus()
+        self._build_player(library_db or LibraryDb.open_default)
         self._restore_state()
         sign_out = getattr(controller, "sign_out", None)
         if callable(sign_out):
@@ -246,6 +258,7 @@ class MainWindow(QMainWindow):
         actions.podcastDeleted.connect(lambda podcast_id: self._delete_row("podcasts", podcast_id))
         actions.scriptSaved.connect(lambda script: self._upsert_row("scripts", script))
         self._build_import(backend, runner)
+        self.playback.attach(backend, runner)
         if self.user is not None:
             self._bind_sections()
         return actions
@@ -300,6 +313,7 @@ class MainWindow(QMainWindow):
     def detach(self) -> None:
         self._stop_live_updates()
         self._teardown_import()
+        self.playback.detach()
         for section in self.sections:
             section.unbind()
         if self._runner is not None:
@@ -333,9 +347,11 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         self.sign_out_action.setEnabled(True)
         self.pages.setCurrentIndex(1)
+        self.offline_mode = False
         # A token refresh reports the same user again: keep the loaded lists as they are.
         if previous is None or previous.user_id != user.user_id or not self._bound():
             self._bind_sections()
+            self._player_signed_in()
 
     def _signed_out_hint(self) -> str:
         if self._backend is not None:
@@ -459,4 +475,80 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
+        self.playback.shutdown()
         super().closeEvent(event)
+
+    # ------------------------------------------------------------ player, downloads, offline library
+    def _build_player(self, open_db: Callable[[], LibraryDb]) -> None:
+        """The player bar (bottom), transcript + review notes (right), downloads (right, tabbed)."""
+        self.offline_mode = False
+        self.player = Player(PositionStore(self._settings), parent=self)
+        self.player_dock = PlayerDock(self.player, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.player_dock)
+        self.review_dock = ReviewDock(self.player, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.review_dock)
+        self.review_dock.hide()  # until something plays
+        self.downloads_dock = DownloadsDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.downloads_dock)
+        self.tabifyDockWidget(self.review_dock, self.downloads_dock)
+        self.downloads_dock.hide()  # until a download starts
+        self.playback = PlaybackController(self.player, self.review_dock, self.downloads_dock, open_db, parent=self)
+        self.playback.failed.connect(self._player_error)
+        self.playback.notice.connect(self.notifications.show_info)
+        self.playback.downloadsChanged.connect(self._refresh_download_marks)
+        podcasts = self.section("podcasts")
+        assert isinstance(podcasts, PodcastsSection)
+        podcasts.playRequested.connect(self.playback.play_podcast)
+        podcasts.downloadRequested.connect(self.playback.download)
+        podcasts.removeDownloadRequested.connect(self.playback.remove_download)
+        self.offline_model: OfflineLibraryModel | None = None
+        self.offline_view: OfflineLibraryView | None = None
+
+        menu = QMenu(self.tr("&Player"), self)
+        controls = self.player_dock.controls
+        for key in ("toggle", "back", "forward", "previous", "next", "slower", "faster", "mute"):
+            menu.addAction(controls.shortcuts[key])
+        menu.addSeparator()
+        menu.addAction(self.review_dock.notes.add_action)
+        menu.addSeparator()
+        self.review_dock.toggleViewAction().setText(self.tr("Show &transcript and notes"))
+        self.downloads_dock.toggleViewAction().setText(self.tr("Show &downloads"))
+        menu.addAction(self.review_dock.toggleViewAction())
+        menu.addAction(self.downloads_dock.toggleViewAction())
+        help_menu = self.menuBar().actions()[-1]
+        self.menuBar().insertMenu(help_menu, menu)
+        self.player_menu = menu
+
+    def _player_signed_in(self) -> None:
+        self._refresh_download_marks()
+        self.playback.signed_in()
+
+    def _player_error(self, message: str) -> None:
+        if self.offline_mode:
+            self.statusBar().showMessage(message, 10_000)
+        else:
+            self.notifications.show_error(message)
+
+    def _refresh_download_marks(self) -> None:
+        podcasts = self.section("podcasts")
+        if isinstance(podcasts, PodcastsSection):
+            podcasts.set_download_state(self.playback.downloaded_ids(), self.playback.active_downloads)
+        if self.offline_model is not None:
+            self.offline_model.reload()
+
+    def show_offline_library(self) -> OfflineLibraryView:
+        """The server cannot be reached: downloaded episodes play from disk; the rest needs a connection."""
+        if self.offline_view is None:
+            self.offline_model = OfflineLibraryModel(self.playback.db, self)
+            view = OfflineLibraryView(self.offline_model)
+            view.playRequested.connect(self.playback.play_downloaded)
+            view.removeRequested.connect(self.playback.remove_download)
+            view.retryRequested.connect(self.offlineRetryRequested)
+            self.pages.addWidget(view)
+            self.offline_view = view
+        self.offline_view.set_offline(True)
+        self.offline_model.reload() if self.offline_model is not None else None
+        self.offline_mode = True
+        self.pages.setCurrentWidget(self.offline_view)
+        self.statusBar().showMessage(self.tr("Offline"))
+        return self.offline_view

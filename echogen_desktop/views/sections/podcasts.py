@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLayout, QWidget
 
-from echogen_desktop.models.columns import exact_time, format_clock
+from echogen_desktop.models.columns import N_, Column, columns_for, exact_time, format_clock
+from echogen_desktop.models.columns import tr as column_tr
+from echogen_desktop.models.paged_table import PagedTableModel
 from echogen_desktop.services.records import Podcast
 from echogen_desktop.services.tables import PODCASTS
 from echogen_desktop.views.sections.base import ListSection
@@ -56,12 +58,20 @@ class PodcastDetail(QWidget):
             self.fields.add(key, label)
         self.play_button = QPushButton(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay), self.tr("Play"))
         self.play_button.setObjectName("playPodcast")
-        self.play_button.setEnabled(False)
-        self.play_button.setToolTip(self.tr("The player arrives in a later release."))
+        self.play_button.setToolTip(self.tr("Play this episode (from its download when there is one)"))
+        self.download_button = QPushButton(self.tr("Download"))
+        self.download_button.setObjectName("downloadPodcast")
+        self.download_button.setAccessibleName(self.tr("Download this episode for offline listening"))
+        self.remove_download_button = QPushButton(self.tr("Remove download"))
+        self.remove_download_button.setObjectName("removeDownload")
+        self.remove_download_button.setAccessibleName(self.tr("Remove the downloaded copy from this computer"))
+        self.remove_download_button.hide()
         self.delete_button = QPushButton(self.tr("Delete"))
         self.delete_button.setObjectName("deletePodcast")
         buttons = QHBoxLayout()
         buttons.addWidget(self.play_button)
+        buttons.addWidget(self.download_button)
+        buttons.addWidget(self.remove_download_button)
         buttons.addStretch(1)
         buttons.addWidget(self.delete_button)
         page = QWidget()
@@ -101,10 +111,54 @@ class PodcastDetail(QWidget):
     def clear(self) -> None:
         self.stack.show_empty()
 
+    def show_download_state(self, downloaded: bool, downloading: bool) -> None:
+        self.download_button.setVisible(not downloaded)
+        self.download_button.setEnabled(not downloading)
+        self.download_button.setText(self.tr("Downloading…") if downloading else self.tr("Download"))
+        self.remove_download_button.setVisible(downloaded)
+
+
+DOWNLOADED_TEXT = N_("Downloaded")
+
 
 class PodcastsSection(ListSection):
     key = "podcasts"
     spec = PODCASTS
+    playRequested = Signal(object)  # Podcast
+    downloadRequested = Signal(object)  # Podcast
+    removeDownloadRequested = Signal(str)  # podcast id
+    _downloaded: set[str]
+    _downloading: set[str]
+
+    # ------------------------------------------------------------ downloads (marks and buttons)
+    def columns(self) -> Any:
+        """The server's columns plus one that marks episodes downloaded to this computer."""
+        mark = Column(
+            "downloaded", N_("Offline"), lambda r: column_tr(DOWNLOADED_TEXT) if r.id in self._downloaded else "",
+            tooltip=lambda r: column_tr(N_("Plays from disk, also offline")) if r.id in self._downloaded else None,
+        )
+        return (*columns_for(self.spec), mark)
+
+    def set_download_state(self, downloaded: set[str], downloading: set[str]) -> None:
+        self._downloaded, self._downloading = set(downloaded), set(downloading)
+        model: PagedTableModel | None = self.model
+        if model is not None and model.rowCount() > 0:
+            column = model.column_of("downloaded")
+            model.dataChanged.emit(model.index(0, column), model.index(model.rowCount() - 1, column))
+        if self._podcast is not None:
+            self.podcast_detail.show_download_state(self._podcast.id in self._downloaded,
+                                                    self._podcast.id in self._downloading)
+
+    def is_downloaded(self, podcast_id: str) -> bool:
+        return podcast_id in self._downloaded
+
+    def _remove_download(self) -> None:
+        if self._podcast is not None:
+            self.removeDownloadRequested.emit(self._podcast.id)
+
+    def _emit_with_podcast(self, signal: Any) -> None:
+        if self._podcast is not None:
+            signal.emit(self._podcast)
 
     def title(self) -> str:
         return self.tr("Podcasts")
@@ -113,6 +167,12 @@ class PodcastsSection(ListSection):
         self.podcast_detail = PodcastDetail()
         self.podcast_detail.delete_button.clicked.connect(self.delete_selected)
         self._podcast: Podcast | None = None
+        self._downloaded = set()
+        self._downloading = set()
+        detail = self.podcast_detail
+        detail.play_button.clicked.connect(lambda: self._emit_with_podcast(self.playRequested))
+        detail.download_button.clicked.connect(lambda: self._emit_with_podcast(self.downloadRequested))
+        detail.remove_download_button.clicked.connect(self._remove_download)
         return self.podcast_detail
 
     def show_record(self, record: Any | None) -> None:
@@ -124,6 +184,7 @@ class PodcastsSection(ListSection):
             self._podcast.cover_art_path != record.cover_art_path)
         self._podcast = record
         self.podcast_detail.show_podcast(record)
+        self.podcast_detail.show_download_state(record.id in self._downloaded, record.id in self._downloading)
         if changed_cover:
             self.podcast_detail.show_cover(None)
             if record.cover_art_path:
