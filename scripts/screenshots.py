@@ -25,6 +25,7 @@ from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from echogen_desktop import APP_NAME  # noqa: E402
+from echogen_desktop.offline.library_db import LibraryDb  # noqa: E402
 from echogen_desktop.services.backend import Backend  # noqa: E402
 from echogen_desktop.services.records import Job, JobStatus  # noqa: E402
 from echogen_desktop.tasks import TaskRunner  # noqa: E402
@@ -87,7 +88,32 @@ async def shoot(window: MainWindow, runner: TaskRunner, out: Path, dark_too: boo
             window.grab().save(str(path))
             saved.append(path)
         apply_scheme(app, Qt.ColorScheme.Light)
+    saved.append(await shoot_player(window, runner, out))
     return saved
+
+
+async def shoot_player(window: MainWindow, runner: TaskRunner, out: Path) -> Path:
+    """Podcasts with an episode playing: the player bar, the transcript following, a review note."""
+    index = next(i for i, s in enumerate(window.sections) if s.key == "podcasts")
+    window.show_section(index)
+    section = window.sections[index]
+    assert isinstance(section, ListSection) and section.model is not None
+    section.select_id(section.model.record_at(0).id)  # type: ignore[union-attr]
+    await settle(lambda: not runner.busy)
+    section.podcast_detail.play_button.click()  # type: ignore[attr-defined]
+    player = window.player
+    await settle(lambda: player.playing and player.position > 0)
+    player.seek(20_000)
+    await settle(lambda: player.position >= 20_500)
+    player.pause()
+    notes = window.review_dock.notes.model
+    notes.add(12.0, "mispronounced 'Supabase'")
+    notes.add(19.5, "cut this pause")
+    await settle(lambda: not runner.busy)
+    await asyncio.sleep(0.5)
+    path = out / "7-player.png"
+    window.grab().save(str(path))
+    return path
 
 
 async def run(out: Path, dark_too: bool) -> list[Path]:
@@ -101,7 +127,8 @@ async def run(out: Path, dark_too: bool) -> list[Path]:
         settings_dir = Path(tempfile.mkdtemp(prefix="echogen-shots-settings-"))
         settings = QSettings(str(settings_dir / "settings.ini"), QSettings.Format.IniFormat)
         runner = TaskRunner()
-        window = MainWindow(settings, project_url=info.url)
+        window = MainWindow(settings, project_url=info.url,
+                            library_db=lambda: LibraryDb(settings_dir / "data" / "library.sqlite3"))
         window.cache_dir = settings_dir / "cache"
         window.resize(*SIZE)
         window.attach(backend, runner)

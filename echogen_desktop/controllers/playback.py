@@ -64,6 +64,7 @@ class PlaybackController(QObject):
     downloadsChanged = Signal()  # the set of downloaded episodes changed
     segmentsLoaded = Signal(int)  # rows in the transcript of the episode now playing
     notesSaved = Signal(str)  # podcast id: on the server, or queued in the outbox when offline
+    episodeShown = Signal(str)  # podcast id: an episode was opened (the window shows the player)
 
     def __init__(self, player: Player, review: ReviewDock, downloads: DownloadsDock,
                  open_db: Callable[[], LibraryDb], parent: QObject | None = None) -> None:
@@ -82,6 +83,7 @@ class PlaybackController(QObject):
         self._save_again = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self.active_downloads: set[str] = set()
+        self._downloads_bound = False
         review.transcript.seekRequested.connect(player.seek)
         review.notes.seekRequested.connect(player.seek)
         review.notes.saveRequested.connect(self.save_notes)
@@ -123,9 +125,11 @@ class PlaybackController(QObject):
         manager = DownloadManager(backend.http)
         self._library = OfflineLibrary(self.db, manager)
         view = self.downloads.view
-        for signal in (view.cancelRequested, view.resumeRequested, view.clearRequested):
-            with contextlib.suppress(RuntimeError, TypeError):
-                signal.disconnect()  # the previous connection's manager
+        if self._downloads_bound:
+            for signal in (view.cancelRequested, view.resumeRequested, view.clearRequested):
+                with contextlib.suppress(RuntimeError, TypeError):
+                    signal.disconnect()  # the previous connection's manager
+        self._downloads_bound = True
         bind_downloads(view, manager, on_clear=self._library.forget_download)
 
     def detach(self) -> None:
@@ -195,7 +199,7 @@ class PlaybackController(QObject):
         self.review.notes.title = title
         self.review.transcript.set_segments([], float(duration or 0))
         self._enable_notes(True)
-        self.review.show()
+        self.episodeShown.emit(podcast_id)
 
     def _set_segments(self, podcast_id: str, segments: Sequence[Segment]) -> None:
         if podcast_id != self._podcast_id:
@@ -289,6 +293,7 @@ class PlaybackController(QObject):
         if podcast.id in self.active_downloads:
             return None
         self.downloads.show()
+        self.downloads.raise_()
         task = self.library.start_episode(backend, podcast.id, podcast.title)
         self._watch_download(podcast.id, task)
         return task

@@ -480,22 +480,23 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ player, downloads, offline library
     def _build_player(self, open_db: Callable[[], LibraryDb]) -> None:
-        """The player bar (bottom), transcript + review notes (right), downloads (right, tabbed)."""
+        """The player bar (bottom), transcript + review notes (right), downloads (right, below them)."""
         self.offline_mode = False
         self.player = Player(PositionStore(self._settings), parent=self)
         self.player_dock = PlayerDock(self.player, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.player_dock)
+        self.player_dock.hide()  # until something plays (small windows keep their size)
         self.review_dock = ReviewDock(self.player, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.review_dock)
         self.review_dock.hide()  # until something plays
         self.downloads_dock = DownloadsDock(self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.downloads_dock)
-        self.tabifyDockWidget(self.review_dock, self.downloads_dock)
         self.downloads_dock.hide()  # until a download starts
         self.playback = PlaybackController(self.player, self.review_dock, self.downloads_dock, open_db, parent=self)
         self.playback.failed.connect(self._player_error)
         self.playback.notice.connect(self.notifications.show_info)
         self.playback.downloadsChanged.connect(self._refresh_download_marks)
+        self.playback.episodeShown.connect(lambda _id: self.show_player())
         podcasts = self.section("podcasts")
         assert isinstance(podcasts, PodcastsSection)
         podcasts.playRequested.connect(self.playback.play_podcast)
@@ -513,11 +514,19 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self.review_dock.toggleViewAction().setText(self.tr("Show &transcript and notes"))
         self.downloads_dock.toggleViewAction().setText(self.tr("Show &downloads"))
+        self.player_dock.toggleViewAction().setText(self.tr("Show the &player"))
+        menu.addAction(self.player_dock.toggleViewAction())
         menu.addAction(self.review_dock.toggleViewAction())
         menu.addAction(self.downloads_dock.toggleViewAction())
         help_menu = self.menuBar().actions()[-1]
         self.menuBar().insertMenu(help_menu, menu)
         self.player_menu = menu
+
+    def show_player(self) -> None:
+        """The player bar and the transcript + notes dock."""
+        self.player_dock.show()
+        self.review_dock.show()
+        self.review_dock.raise_()
 
     def _player_signed_in(self) -> None:
         self._refresh_download_marks()

@@ -67,12 +67,12 @@
 <context>
     <name>AppShell</name>
     <message>
-        <location filename="../../echogen_desktop/app_shell.py" line="+139"/>
+        <location filename="../../echogen_desktop/app_shell.py" line="+201"/>
         <source>Account created. Open the link in the email we sent you, then sign in.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+44"/>
         <source>Signed in as %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -320,9 +320,17 @@
     </message>
 </context>
 <context>
+    <name>DownloadsDock</name>
+    <message>
+        <location filename="../../echogen_desktop/views/player_dock.py" line="+60"/>
+        <source>Downloads</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>DownloadsView</name>
     <message>
-        <location line="+19"/>
+        <location filename="../../echogen_desktop/views/downloads_view.py" line="+19"/>
         <source>Downloads</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1005,18 +1013,18 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../echogen_desktop/views/main_window.py" line="+97"/>
+        <location filename="../../echogen_desktop/views/main_window.py" line="+108"/>
         <source>Import</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
-        <location line="+199"/>
+        <location line="+30"/>
+        <location line="+201"/>
         <source>Not connected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-197"/>
+        <location line="-199"/>
         <source>Connection status</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1076,27 +1084,28 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+72"/>
+        <location line="+73"/>
         <source>The clipboard holds no file paths to import.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+41"/>
         <source>Signed out</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+3"/>
+        <location line="+220"/>
         <source>Offline</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="-216"/>
         <source>Signed in as %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>Sign in to see your library.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1114,6 +1123,26 @@ Start the local demo stack (see the README), or give a project URL and anon key.
     <message>
         <location line="+46"/>
         <source>Live updates are unavailable: checking for changes every few seconds.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+100"/>
+        <source>&amp;Player</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Show &amp;transcript and notes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show &amp;downloads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show the &amp;player</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1302,6 +1331,34 @@ Start the local demo stack (see the README), or give a project URL and anon key.
     <message>
         <location line="+3"/>
         <source>The passphrases do not match.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PlaybackController</name>
+    <message>
+        <location filename="../../echogen_desktop/controllers/playback.py" line="+152"/>
+        <source>Review notes made offline were sent to the server.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Streaming an episode that is not downloaded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>This download is missing from the disk. Download it again when online.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+104"/>
+        <source>Downloading</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>The download did not finish: %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1506,9 +1563,17 @@ Start the local demo stack (see the README), or give a project URL and anon key.
     </message>
 </context>
 <context>
+    <name>PlayerDock</name>
+    <message>
+        <location filename="../../echogen_desktop/views/player_dock.py" line="-37"/>
+        <source>Player</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>PodcastDetail</name>
     <message>
-        <location filename="../../echogen_desktop/views/sections/podcasts.py" line="+46"/>
+        <location filename="../../echogen_desktop/views/sections/podcasts.py" line="+48"/>
         <source>Cover art</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1548,17 +1613,43 @@ Start the local demo stack (see the README), or give a project URL and anon key.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>The player arrives in a later release.</source>
+        <location line="+2"/>
+        <source>Play this episode (from its download when there is one)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
+        <location line="+55"/>
+        <source>Download</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-53"/>
+        <source>Download this episode for offline listening</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove download</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Remove the downloaded copy from this computer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>Downloading…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-48"/>
         <source>Delete</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+16"/>
         <source>Select a podcast to see it here.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1576,12 +1667,12 @@ Start the local demo stack (see the README), or give a project URL and anon key.
 <context>
     <name>PodcastsSection</name>
     <message>
-        <location line="+11"/>
+        <location line="+55"/>
         <source>Podcasts</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+27"/>
         <source>Loading cover…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1709,6 +1800,29 @@ Start the local demo stack (see the README), or give a project URL and anon key.
             <numerusform></numerusform>
             <numerusform></numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>ReviewDock</name>
+    <message>
+        <location filename="../../echogen_desktop/views/player_dock.py" line="+12"/>
+        <source>Transcript and notes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Transcript and review notes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Transcript</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Review notes</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
