@@ -1,0 +1,166 @@
+"""Player and download figures over the local stack, each against a peer in the same run.
+
+- time to first audio: Play → position > 0, streamed through a signed URL vs from a local file;
+- seek latency: seek() → the position reported near the target (streamed WAV);
+- download throughput of a 200 MB episode: the app's DownloadManager vs curl on the same signed URL.
+
+Run: QT_QPA_PLATFORM=offscreen .venv/bin/python bench/player.py [--runs 5] [--size-mb 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import math
+import os
+import shutil
+import statistics
+import struct
+import subprocess
+import time
+import uuid
+import wave
+
+import httpx
+import qasync
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+from supabase import AsyncClientOptions, acreate_client
+
+from echogen_desktop.offline.downloads import DownloadManager, DownloadSpec
+from echogen_desktop.player.facade import Episode, Player
+from echogen_desktop.player.positions import PositionStore
+from echogen_devstack.process import stack_tempdir, start_stack_process, stop_stack_process
+
+BUCKET = "podcast-audio"
+
+
+def wav_bytes(seconds: float, rate: int = 22050) -> bytes:
+    frames = b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 220 * i / rate))) for i in range(int(seconds * rate))
+    )
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(frames)
+    return out.getvalue()
+
+
+async def until(condition: object, timeout: float = 20) -> float:
+    assert callable(condition)
+    start = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError("player did not get there")
+        await asyncio.sleep(0.001)
+    return time.perf_counter() - start
+
+
+async def first_audio(player: Player, template: Episode, provider: object) -> float:
+    """A fresh episode id each run, so no remembered position makes position > 0 at once."""
+    player.stop()
+    episode = Episode(id=str(uuid.uuid4()), title=template.title, audio_path=template.audio_path,
+                      duration_seconds=template.duration_seconds, local_file=template.local_file)
+    start = time.perf_counter()
+    player.open(episode, provider, autoplay=True)  # type: ignore[arg-type]
+    await until(lambda: player.playing and 0 < player.position < 5_000)
+    elapsed = time.perf_counter() - start
+    player.stop()
+    return elapsed * 1000
+
+
+async def run(runs: int, size_mb: int) -> None:
+    work = stack_tempdir("echogen-bench-player-")
+    proc, info = start_stack_process(work / "stack", "--bcrypt-rounds", "4")
+    try:
+        async with httpx.AsyncClient(timeout=300) as http:
+            options = AsyncClientOptions(auto_refresh_token=False, persist_session=False, httpx_client=http)
+            client = await acreate_client(info.url, info.anon_key, options=options)
+            session = await client.auth.sign_up({"email": f"p-{uuid.uuid4().hex[:8]}@example.test",
+                                                 "password": "bench password 1"})
+            assert session.user is not None
+            uid = session.user.id
+            bucket = client.storage.from_(BUCKET)
+            audio = wav_bytes(30)
+            path = f"{uid}/{uuid.uuid4()}/episode.wav"
+            await bucket.upload(path, audio, {"content-type": "audio/wav"})
+            local = work / "episode.wav"
+            local.write_bytes(audio)
+
+            async def provider(audio_path: str, expires_in: int) -> str:
+                signed = await bucket.create_signed_url(audio_path, expires_in)
+                url: str = signed["signedURL"]
+                return url
+
+            player = Player(PositionStore(QSettings(str(work / "p.ini"), QSettings.Format.IniFormat)))
+            streamed = Episode(id="s", title="streamed", audio_path=path, duration_seconds=30)
+            downloaded = Episode(id="l", title="local", audio_path=path, duration_seconds=30, local_file=local)
+            stream_ms = [await first_audio(player, streamed, provider) for _ in range(runs)]
+            local_ms = [await first_audio(player, downloaded, None) for _ in range(runs)]
+
+            player.open(Episode(id=str(uuid.uuid4()), title="s", audio_path=path, duration_seconds=30),
+                        provider, autoplay=True)
+            await until(lambda: player.playing and player.position > 0)
+            seeks = []
+            for target in (20_000, 5_000, 25_000, 10_000, 15_000)[:runs]:
+                start = time.perf_counter()
+                player.seek(target)
+                # Done when playback has moved on from the new place (minus the 50 ms it then played).
+                await until(lambda t=target: t + 50 <= player.position < t + 2_000)
+                seeks.append((time.perf_counter() - start) * 1000 - 50)
+            player.stop()
+
+            big = work / "big.wav"
+            with big.open("wb") as fh:
+                for _ in range(size_mb):
+                    fh.write(os.urandom(1 << 20))
+            big_path = f"{uid}/{uuid.uuid4()}/episode.wav"
+            with big.open("rb") as fh:
+                await bucket.upload(big_path, fh.read(), {"content-type": "audio/wav"})
+            ours, curl = [], []
+            manager = DownloadManager(http)
+            for n in range(3):
+                url = await provider(big_path, 600)
+                dest = work / f"dl-{n}.wav"
+                start = time.perf_counter()
+                await manager.fetch(DownloadSpec(key=f"k{n}", title="big", dest=dest,
+                                                 source=lambda u=url: _const(u), expected_size=size_mb << 20))
+                ours.append(size_mb * 1.048576 / (time.perf_counter() - start))
+                dest.unlink()
+                out = await asyncio.to_thread(subprocess.run, ["curl", "-s", "-o", "/dev/null", "-w",
+                                              "%{speed_download}", url], capture_output=True, text=True, check=True)
+                curl.append(float(out.stdout) / 1e6)
+            await manager.close()
+    finally:
+        stop_stack_process(proc)
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\nPlayer over the local stack (median of {runs})")
+    print(f"{'first audio, streamed (signed URL)':40} {statistics.median(stream_ms):8.0f} ms   target < 300 ms")
+    print(f"{'first audio, downloaded file':40} {statistics.median(local_ms):8.0f} ms   target < 150 ms")
+    print(f"{'seek latency, streamed WAV':40} {statistics.median(seeks):8.0f} ms")
+    o, c = statistics.median(ours), statistics.median(curl)
+    print(f"{f'download {size_mb} MB: DownloadManager':40} {o:8.0f} MB/s")
+    print(f"{f'download {size_mb} MB: curl, same signed URL':40} {c:8.0f} MB/s   ratio {o / c:.0%} (target ≥ 80%)")
+
+
+async def _const(url: str) -> str:
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--size-mb", type=int, default=200)
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication([])
+    loop = qasync.QEventLoop(app)
+    with loop:
+        loop.run_until_complete(run(args.runs, args.size_mb))
+
+
+if __name__ == "__main__":
+    main()
