@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -102,3 +103,33 @@ def user_factory(stack: StackInfo, http: httpx.AsyncClient) -> Callable[[], Awai
         )
 
     return create
+
+
+class Heartbeat:
+    """A 10 ms QTimer that records the gaps between its ticks: how long the UI thread was busy."""
+
+    def __init__(self, interval_ms: int = 10) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.gaps: list[float] = []
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._beat)
+
+    def _beat(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(now - self._last)
+        self._last = now
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    @property
+    def max_gap(self) -> float:
+        """The longest gap in seconds (the first tick is left out: it measures the start-up)."""
+        return max(self.gaps[1:], default=0.0)

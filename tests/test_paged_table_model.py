@@ -40,7 +40,7 @@ from echogen_desktop.services.records import ContentItem, JobStatus, Page
 from echogen_desktop.services.tables import CONTENT, JOBS, PODCASTS, SCRIPTS, TableSpec
 from echogen_desktop.tasks import TaskRunner
 from echogen_devstack.runner import StackInfo
-from tests.conftest import TestUser, wait_until
+from tests.conftest import Heartbeat, TestUser, wait_until
 
 pytestmark = pytest.mark.qasync
 UserFactory = Callable[[], Awaitable[TestUser]]
@@ -597,17 +597,7 @@ async def test_ui_heartbeat_while_10000_rows_page_in(
     # A scrolled-to-bottom view asks for more by itself (QAbstractItemView calls fetchMore).
     model.rowsInserted.connect(lambda *_: QTimer.singleShot(0, view.scrollToBottom))
 
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def beat() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    heartbeat = QTimer()
-    heartbeat.setInterval(10)
-    heartbeat.timeout.connect(beat)
+    heartbeat = Heartbeat()
     heartbeat.start()
     started = time.perf_counter()
     view.show()
@@ -617,8 +607,8 @@ async def test_ui_heartbeat_while_10000_rows_page_in(
     view.close()
 
     assert len(set(ids(model))) == 10_000
-    worst = max(gaps[1:])
-    print(f"\n10,000 rows in {elapsed:.2f} s; heartbeat max gap {worst * 1000:.1f} ms over {len(gaps)} beats")
+    worst = heartbeat.max_gap
+    print(f"\n10,000 rows in {elapsed:.2f} s; heartbeat max gap {worst * 1000:.1f} ms over {len(heartbeat.gaps)} beats")
     assert worst < 0.100, f"UI stalled for {worst * 1000:.0f} ms"
 
 
@@ -636,17 +626,7 @@ async def test_ui_heartbeat_while_pages_arrive_over_a_slow_network(
             qtbot.addWidget(view)
             view.setModel(model)
             model.rowsInserted.connect(lambda *_: QTimer.singleShot(0, view.scrollToBottom))
-            gaps: list[float] = []
-            last = [time.perf_counter()]
-
-            def beat() -> None:
-                now = time.perf_counter()
-                gaps.append(now - last[0])
-                last[0] = now
-
-            heartbeat = QTimer()
-            heartbeat.setInterval(10)
-            heartbeat.timeout.connect(beat)
+            heartbeat = Heartbeat()
             heartbeat.start()
             started = time.perf_counter()
             view.show()
@@ -656,6 +636,6 @@ async def test_ui_heartbeat_while_pages_arrive_over_a_slow_network(
         finally:
             await http.post(f"{stack.url}/__devstack/faults", json={}, headers=service)
     assert elapsed >= 10 * 0.3  # every one of the ten pages really waited on the slow link
-    worst = max(gaps[1:])
+    worst = heartbeat.max_gap
     print(f"\n1,000 rows over a 300 ms link in {elapsed:.2f} s; heartbeat max gap {worst * 1000:.1f} ms")
     assert worst < 0.100, f"UI stalled for {worst * 1000:.0f} ms"

@@ -427,6 +427,8 @@ class Player(QObject):
     def shutdown(self) -> None:
         """Remember where we are and stop; call before the app quits."""
         self.stop()
+        # Release the FFmpeg demuxer and its threads now, not during object destruction.
+        self._player.setSource(QUrl())
         self.store.sync()
         for task in list(self._tasks):
             task.cancel()
