@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from echogen_desktop import APP_NAME
 from echogen_desktop.config import ConfigError, ConnectionConfig, validate
+from echogen_desktop.views.widgets.busy_bar import busy_bar
 
 CHECK_DELAY_MS = 400  # wait for the user to stop typing before asking the server
 
@@ -64,13 +64,7 @@ class ConnectionPage(QDialog):
         form.addRow(self.tr("Project &URL:"), self.url_edit)
         form.addRow(self.tr("&Anon key:"), self.key_edit)
 
-        self.busy = QProgressBar()
-        self.busy.setObjectName("connectionBusy")
-        self.busy.setAccessibleName(self.tr("Checking the connection"))
-        self.busy.setRange(0, 0)
-        self.busy.setMaximumHeight(6)
-        self.busy.setTextVisible(False)
-        self.busy.setVisible(False)
+        self.busy = busy_bar("connectionBusy", self.tr("Checking the connection"))
         self.status = QLabel()
         self.status.setObjectName("connectionStatus")
         self.status.setAccessibleName(self.tr("Connection check result"))

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMenu,
-    QProgressBar,
     QStackedWidget,
     QStyle,
     QVBoxLayout,
@@ -55,6 +54,7 @@ from echogen_desktop.views.sections.podcasts import PodcastsSection
 from echogen_desktop.views.sections.profile import ProfileSection
 from echogen_desktop.views.sections.scripts import ScriptsSection
 from echogen_desktop.views.sections.vault import VaultSection
+from echogen_desktop.views.widgets.busy_bar import busy_bar
 from echogen_desktop.views.widgets.notification_bar import Level, NotificationBar
 
 _ICONS = (
@@ -185,14 +185,8 @@ class MainWindow(QMainWindow):
         return workspace
 
     def _build_status_bar(self) -> None:
-        self.busy_bar = QProgressBar()
-        self.busy_bar.setObjectName("busyIndicator")
-        self.busy_bar.setAccessibleName(self.tr("Working"))
-        self.busy_bar.setRange(0, 0)  # indeterminate
+        self.busy_bar = busy_bar("busyIndicator", self.tr("Working"), height=14)
         self.busy_bar.setMaximumWidth(120)
-        self.busy_bar.setMaximumHeight(14)
-        self.busy_bar.setTextVisible(False)
-        self.busy_bar.hide()
         self.user_label = QLabel()
         self.user_label.setObjectName("signedInAs")
         self.statusBar().addPermanentWidget(self.busy_bar)

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from echogen_desktop import APP_NAME
 from echogen_desktop.views.connection_page import ERROR_STYLE
+from echogen_desktop.views.widgets.busy_bar import busy_bar
 
 NOTICE_STYLE = "background: palette(alternate-base); border-radius: 4px; padding: 6px;"
 
@@ -80,13 +80,7 @@ class SignInDialog(QDialog):
         self.form.addRow(self.tr("&Password:"), self.password_edit)
         self.form.addRow(self.tr("Full &name:"), self.name_edit)
 
-        self.busy = QProgressBar()
-        self.busy.setObjectName("signInBusy")
-        self.busy.setAccessibleName(self.tr("Waiting for the server"))
-        self.busy.setRange(0, 0)
-        self.busy.setMaximumHeight(6)
-        self.busy.setTextVisible(False)
-        self.busy.setVisible(False)
+        self.busy = busy_bar("signInBusy", self.tr("Waiting for the server"))
         self.busy_label = QLabel()
         self.busy_label.setObjectName("signInBusyText")
         self.busy_label.setVisible(False)
