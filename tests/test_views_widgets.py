@@ -10,10 +10,10 @@ from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from echogen_desktop.colors import speaker_color
 from echogen_desktop.models.segments import END, SPEAKER, START, TEXT, SegmentsModel, parse_seconds, validate_segments
 from echogen_desktop.models.usage import summarize
 from echogen_desktop.services.records import Segment, UsageEvent
-from echogen_desktop.views.theme import speaker_color
 from echogen_desktop.views.widgets.json_view import JsonView
 from echogen_desktop.views.widgets.notification_bar import Level, NotificationBar
 from echogen_desktop.views.widgets.search_field import SearchField

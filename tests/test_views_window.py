@@ -18,9 +18,10 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
+from echogen_desktop.colors import is_dark, status_color
 from echogen_desktop.services.records import ContentItem
 from echogen_desktop.views.main_window import MainWindow
-from echogen_desktop.views.theme import apply_scheme, follow_system_theme, is_dark, status_color
+from echogen_desktop.views.theme import apply_scheme, follow_system_theme
 from echogen_desktop.views.widgets.notification_bar import Level
 from echogen_devstack.runner import StackInfo
 from echogen_devstack.seed import DemoLibrary

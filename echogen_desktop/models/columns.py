@@ -16,9 +16,9 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor
 
+from echogen_desktop.colors import status_color
 from echogen_desktop.services.records import ContentItem, Job, JobStatus, Podcast, Script
 from echogen_desktop.services.tables import CONTENT, JOBS, PODCASTS, SCRIPTS, TableSpec
-from echogen_desktop.views.theme import status_color
 
 CONTEXT = "Columns"
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter

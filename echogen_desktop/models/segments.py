@@ -10,8 +10,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
+from echogen_desktop.colors import speaker_color
 from echogen_desktop.services.records import Segment
-from echogen_desktop.views.theme import speaker_color
 
 Index = QModelIndex | QPersistentModelIndex
 SPEAKER, TEXT, START, END = range(4)

@@ -38,9 +38,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from echogen_desktop.colors import status_color
 from echogen_desktop.importing.controller import FileState, ImportController
 from echogen_desktop.importing.formats import FORMATS, SUPPORTED_TYPES_TEXT
-from echogen_desktop.views import theme
 
 _STATE_COLOR = {
     FileState.DONE: "succeeded", FileState.REJECTED: "failed", FileState.FAILED: "failed",
@@ -126,7 +126,7 @@ class FileRow(QFrame):
                 "%2", _size_text(task.total))
         self.status_label.setText(text)
         color = _STATE_COLOR.get(state)
-        self.status_label.setStyleSheet(f"color: {theme.status_color(color).name()};" if color else "")
+        self.status_label.setStyleSheet(f"color: {status_color(color).name()};" if color else "")
         self.skip_button.setVisible(state is FileState.DUPLICATE)
         self.anyway_button.setVisible(state is FileState.DUPLICATE)
         self.generate_button.setVisible(state is FileState.DONE and task.item is not None)

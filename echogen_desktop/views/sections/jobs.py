@@ -18,12 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from echogen_desktop.colors import status_color
 from echogen_desktop.models.columns import exact_time, format_span, job_type_text, status_text
 from echogen_desktop.models.paged_table import PagedTableModel
 from echogen_desktop.services.records import Job, JobStatus
 from echogen_desktop.services.tables import JOBS
 from echogen_desktop.views.sections.base import ListSection
-from echogen_desktop.views.theme import set_error_text, status_color
+from echogen_desktop.views.theme import set_error_text
 from echogen_desktop.views.widgets.detail_bits import DetailStack, FieldList, heading
 from echogen_desktop.views.widgets.json_view import JsonView
 from echogen_desktop.views.widgets.status_badge import StatusBadgeDelegate

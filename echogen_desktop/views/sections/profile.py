@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from echogen_desktop.colors import accent_color, is_dark
 from echogen_desktop.controllers.actions import Actions
 from echogen_desktop.models.usage import UsageSummary, summarize
 from echogen_desktop.services.records import Profile, UsageEvent
 from echogen_desktop.views.sections.base import Section
-from echogen_desktop.views.theme import accent_color, is_dark
 from echogen_desktop.views.widgets.detail_bits import heading
 
 AVATAR_SIZE = 112

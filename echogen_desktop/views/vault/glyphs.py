@@ -7,7 +7,7 @@ from functools import lru_cache
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
-from echogen_desktop.views.theme import accent_color
+from echogen_desktop.colors import accent_color
 from echogen_desktop.views.vault.presets import preset_for
 
 SIZES = (16, 24, 32, 48)

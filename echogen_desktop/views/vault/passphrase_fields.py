@@ -6,7 +6,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QProgressBar, QWidget
 
-from echogen_desktop.views.theme import set_error_text, status_color
+from echogen_desktop.colors import status_color
+from echogen_desktop.views.theme import set_error_text
 from echogen_desktop.views.vault.strength import estimate
 
 

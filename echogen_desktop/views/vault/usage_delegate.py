@@ -7,8 +7,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from echogen_desktop.colors import status_color
 from echogen_desktop.models.vault_keys import UsageLevel, VaultRole
-from echogen_desktop.views.theme import status_color
 
 
 class UsageBarDelegate(QStyledItemDelegate):

@@ -8,7 +8,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStyle, QToolButton, QWidget
 
-from echogen_desktop.views.theme import is_dark
+from echogen_desktop.colors import is_dark
 
 
 class Level(enum.Enum):

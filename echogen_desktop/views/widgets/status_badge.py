@@ -6,8 +6,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from echogen_desktop.colors import is_dark, status_color
 from echogen_desktop.models.roles import Role
-from echogen_desktop.views.theme import is_dark, status_color
 
 
 class StatusBadgeDelegate(QStyledItemDelegate):
