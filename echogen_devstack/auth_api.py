@@ -236,18 +236,22 @@ async def _refresh_grant(request: Request) -> Response:
         return JSONResponse(await _issue_session(stack, conn, user, row["session_id"], _hash_token(presented)))
 
 
-def _user_claims(request: Request) -> dict[str, Any]:
-    """Claims of the user JWT in Authorization, with GoTrue's errors."""
-    stack = stack_of(request)
+def _bearer_claims(request: Request) -> dict[str, Any]:
+    """Verified claims of the JWT in Authorization (a user's or the service key), with GoTrue's errors."""
     token_ = bearer_token(request)
     if token_ is None:
         raise AuthFailure(401, "no_authorization", "This endpoint requires a Bearer token")
     try:
-        claims = verify(token_, stack.keys.secret)
+        return verify(token_, stack_of(request).keys.secret)
     except TokenExpired as exc:
         raise AuthFailure(403, "bad_jwt", "invalid JWT: unable to parse or verify signature, token is expired") from exc
     except TokenInvalid as exc:
         raise AuthFailure(403, "bad_jwt", "invalid JWT: unable to parse or verify signature") from exc
+
+
+def _user_claims(request: Request) -> dict[str, Any]:
+    """Claims of a user JWT: as _bearer_claims, and it must name a user."""
+    claims = _bearer_claims(request)
     if not claims.get("sub"):
         raise AuthFailure(403, "bad_jwt", "invalid claim: missing sub claim")
     return claims
@@ -323,19 +327,9 @@ async def logout(request: Request) -> Response:
 
 
 def _require_service_role(request: Request) -> None:
-    claims = _user_claims_any(request)
+    claims = _bearer_claims(request)
     if claims.get("role") != "service_role":
         raise AuthFailure(403, "not_admin", "User not allowed")
-
-
-def _user_claims_any(request: Request) -> dict[str, Any]:
-    token_ = bearer_token(request)
-    if token_ is None:
-        raise AuthFailure(401, "no_authorization", "This endpoint requires a Bearer token")
-    try:
-        return verify(token_, stack_of(request).keys.secret)
-    except (TokenExpired, TokenInvalid) as exc:
-        raise AuthFailure(403, "bad_jwt", "invalid JWT: unable to parse or verify signature") from exc
 
 
 async def admin_users(request: Request) -> Response:
