@@ -202,3 +202,23 @@ async def test_passwords_are_stored_hashed(stack: StackInfo, user_factory: UserF
         await conn.close()
     assert stored.startswith("$2") and user.password not in stored
     assert all(row["token"] != user.refresh_token for row in tokens)
+
+
+async def test_admin_users_need_the_service_key(
+    stack: StackInfo, user_factory: UserFactory, http: httpx.AsyncClient
+) -> None:
+    user = await user_factory()
+    as_user = {"apikey": stack.anon_key, "Authorization": f"Bearer {user.access_token}"}
+    refused = await http.get(f"{stack.url}/auth/v1/admin/users", headers=as_user)
+    assert refused.status_code == 403 and refused.json()["code"] == "not_admin"
+    service = {"apikey": stack.service_key, "Authorization": f"Bearer {stack.service_key}"}
+    email = f"admin-made-{uuid.uuid4().hex[:8]}@example.test"
+    made = await http.post(f"{stack.url}/auth/v1/admin/users", headers=service,
+                           json={"email": email, "password": "long enough pw", "email_confirm": True})
+    assert made.status_code == 200 and made.json()["email"] == email
+    listed = await http.get(f"{stack.url}/auth/v1/admin/users", headers=service)
+    assert email in {u["email"] for u in listed.json()["users"]}
+    gone = await http.delete(f"{stack.url}/auth/v1/admin/users/{made.json()['id']}", headers=service)
+    assert gone.status_code == 200
+    missing = await http.get(f"{stack.url}/auth/v1/admin/users/{made.json()['id']}", headers=service)
+    assert missing.status_code == 404 and missing.json()["code"] == "user_not_found"
