@@ -22,6 +22,7 @@ from storage3.exceptions import StorageApiError
 
 from echogen_desktop.importing.encoding import blocks
 from echogen_desktop.importing.pipeline import TRANSCRIPTS_BUCKET, ProgressCallback
+from echogen_desktop.memory import pin_mmap_threshold
 from echogen_desktop.services.backend import Backend
 from echogen_desktop.services.errors import ErrorKind, ServiceError, from_exception
 from echogen_desktop.services.records import ContentItem
@@ -73,6 +74,7 @@ class TranscriptStore:
     """``ImportStore`` over a signed-in Backend."""
 
     def __init__(self, backend: Backend, bucket: str = TRANSCRIPTS_BUCKET, chunk_size: int = CHUNK_SIZE) -> None:
+        pin_mmap_threshold()  # the 4 MB chunks are read in worker threads: see echogen_desktop/memory.py
         self._backend = backend
         self.bucket = bucket
         self.chunk_size = chunk_size
