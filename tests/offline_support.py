@@ -117,11 +117,11 @@ async def signed_in_backend(url: str, anon_key: str, email: str, password: str) 
 
 @dataclass
 class RequestLog:
-    """Every response the shared client got: (Range header sent, status, Content-Range)."""
+    """Every response a client got: (Range header sent, status, Content-Range)."""
 
     seen: list[tuple[str | None, int, str | None]] = field(default_factory=list)
 
-    async def __call__(self, response: httpx.Response) -> None:
+    def __call__(self, response: httpx.Response) -> None:
         self.seen.append((response.request.headers.get("range"), response.status_code,
                           response.headers.get("content-range")))
 
@@ -129,9 +129,10 @@ class RequestLog:
         return [entry for entry in self.seen if entry[0]]
 
 
-def record_requests(backend: Backend) -> RequestLog:
+def record_requests(manager: DownloadManager) -> RequestLog:
+    """Every response the manager's (worker-thread) client gets from now on."""
     log = RequestLog()
-    backend.http.event_hooks["response"].append(log)
+    manager.http.event_hooks["response"].append(log)
     return log
 
 
@@ -181,18 +182,19 @@ async def _fetch_main(args: dict[str, Any]) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG from write() instead of being killed
     limit = int(args["limit"])
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    async with httpx.AsyncClient() as http:
-        manager = DownloadManager(http, max_retries=0)
-        url = str(args["url"])
+    manager = DownloadManager(max_retries=0)
+    url = str(args["url"])
 
-        async def source() -> str:
-            return url
+    async def source() -> str:
+        return url
 
-        try:
-            await manager.fetch(DownloadSpec("k", "Big", Path(args["dest"]), source))
-            print(json.dumps({"error": None}), flush=True)
-        except Exception as exc:
-            print(json.dumps({"error": getattr(exc, "message", str(exc)), "type": type(exc).__name__}), flush=True)
+    try:
+        await manager.fetch(DownloadSpec("k", "Big", Path(args["dest"]), source))
+        print(json.dumps({"error": None}), flush=True)
+    except Exception as exc:
+        print(json.dumps({"error": getattr(exc, "message", str(exc)), "type": type(exc).__name__}), flush=True)
+    finally:
+        await manager.close()
 
 
 def main() -> None:

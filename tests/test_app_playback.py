@@ -230,7 +230,7 @@ async def test_offline_start_opens_the_library_and_plays_from_disk(
     backend = await signed_in_backend(stack.url, stack.anon_key, user.email, user.password)
     try:
         db = LibraryDb(db_path)
-        await OfflineLibrary(db, DownloadManager(backend.http)).download_episode(backend, episode.podcast_id)
+        await OfflineLibrary(db, DownloadManager()).download_episode(backend, episode.podcast_id)
         db.close()
     finally:
         await backend.close()
@@ -321,3 +321,40 @@ async def test_sign_in_sends_the_offline_outbox_and_resumes_downloads(
         assert record is not None and record.audio_file.is_file()
         assert local.pending_downloads() == []
         await opened.settle()
+
+
+async def server_playback(ui: Ui, podcast_id: str) -> dict[str, Any] | None:
+    raw = await ui.db.fetchval("select metadata from generated_podcasts where id = $1::uuid", podcast_id)
+    metadata = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    playback: dict[str, Any] | None = metadata.get("playback")
+    return playback
+
+
+@pytest.mark.qasync
+async def test_pausing_online_sends_the_position_and_a_later_one_from_elsewhere_is_resumed(ui: Ui) -> None:
+    window = ui.window
+    row = first_podcast(ui)
+    section = await ui.select("podcasts", row["id"])
+    section.podcast_detail.play_button.click()  # type: ignore[attr-defined]
+    player = window.player
+    await wait_until(lambda: player.playing and player.position > 1500, 10, "the stream did not start")
+    player.pause()
+    await wait_until(lambda: not player.playing, 3, "did not pause")
+    paused_at = player.position / 1000
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while (sent := await server_playback(ui, row["id"])) is None or abs(sent["position"] - paused_at) > 0.3:
+        assert asyncio.get_running_loop().time() < deadline, f"position on the server: {sent}"
+        await asyncio.sleep(0.1)
+    assert sent["played"] is False and sent["updated_at"]
+    await wait_until(lambda: window.playback.db.outbox_count() == 0, 5, "the position stayed queued")
+
+    # Another device listened on later, to 4.5 s: opening the episode here resumes there.
+    player.stop()
+    elsewhere = {"position": 4.5, "played": False, "updated_at": "2099-01-01T00:00:00Z"}
+    await ui.db.execute("update generated_podcasts set metadata = jsonb_set(metadata, '{playback}', $2::jsonb) "
+                        "where id = $1::uuid", row["id"], json.dumps(elsewhere))
+    window.playback.play_podcast(await ui.backend.get_podcast(row["id"]))
+    await wait_until(lambda: player.playing and player.position >= 4500, 10, "did not resume at the other position")
+    assert player.position < 4500 + 2000
+    player.pause()

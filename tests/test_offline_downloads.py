@@ -8,6 +8,7 @@ import errno
 import json
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -71,6 +72,24 @@ def spec_for(backend: Backend, episode: StoredEpisode, dest: Path, **extra: obje
     return DownloadSpec(episode.podcast_id, episode.title, dest, sign, **extra)  # type: ignore[arg-type]
 
 
+class SlowDisk:
+    """A part writer that takes 20 ms per chunk, so a cancel lands while the worker is writing
+    (on loopback the whole body can otherwise arrive before the loop hears of the first chunk)."""
+
+    def __init__(self, path: Path, offset: int) -> None:
+        self._inner = FilePartWriter(path, offset)
+
+    def write(self, data: bytes) -> None:
+        time.sleep(0.02)
+        self._inner.write(data)
+
+    def sync(self) -> None:
+        self._inner.sync()
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 def cancel_after(manager: DownloadManager, key: str, at_bytes: int) -> None:
     def listener(progress: DownloadProgress) -> None:
         if progress.status is DownloadStatus.RUNNING and progress.received >= at_bytes:
@@ -83,7 +102,7 @@ async def test_download_reports_progress_and_appears_atomically(
     backend: Backend, episode: StoredEpisode, tmp_path: Path
 ) -> None:
     dest = tmp_path / "episode.wav"
-    manager = DownloadManager(backend.http, progress_interval=0)
+    manager = DownloadManager(progress_interval=0)
     seen: list[DownloadProgress] = []
     early_final_file: list[int] = []
 
@@ -111,8 +130,8 @@ async def test_cancel_keeps_the_part_and_resume_continues_with_range(
     backend: Backend, episode: StoredEpisode, tmp_path: Path
 ) -> None:
     dest = tmp_path / "episode.wav"
-    requests = record_requests(backend)
-    manager = DownloadManager(backend.http, progress_interval=0)
+    manager = DownloadManager(progress_interval=0, open_part=SlowDisk)
+    requests = record_requests(manager)
     cancel_after(manager, episode.podcast_id, 1_000_000)
     with pytest.raises(asyncio.CancelledError):
         await manager.start(spec_for(backend, episode, dest))
@@ -121,6 +140,8 @@ async def test_cancel_keeps_the_part_and_resume_continues_with_range(
     assert progress is not None and progress.status is DownloadStatus.PAUSED
     kept = part_path(dest).stat().st_size
     assert 1_000_000 <= kept < SIZE
+    await asyncio.sleep(0.3)
+    assert part_path(dest).stat().st_size == kept  # the worker thread really stopped writing
     assert not dest.exists()
     assert part_path(dest).read_bytes() == episode.data[:kept]  # a correct prefix
 
@@ -138,8 +159,8 @@ async def test_dropped_connection_is_resumed_with_range(
     stack: StackInfo, backend: Backend, episode: StoredEpisode, tmp_path: Path
 ) -> None:
     dest = tmp_path / "episode.wav"
-    requests = record_requests(backend)
-    manager = DownloadManager(backend.http, retry_delay=0.05)
+    manager = DownloadManager(retry_delay=0.05)
+    requests = record_requests(manager)
     await set_faults(stack, drop_streams=True, drop_after_bytes=2_000_000, drop_count=1)
     try:
         await manager.fetch(spec_for(backend, episode, dest))
@@ -155,7 +176,7 @@ async def test_dropped_connection_is_resumed_with_range(
 async def test_resume_after_an_app_restart(backend: Backend, episode: StoredEpisode, tmp_path: Path) -> None:
     root = tmp_path / "data"
     db = LibraryDb(root / "library.sqlite3")
-    first = OfflineLibrary(db, DownloadManager(backend.http, progress_interval=0))
+    first = OfflineLibrary(db, DownloadManager(progress_interval=0, open_part=SlowDisk))
     cancel_after(first.manager, episode.podcast_id, 2_500_000)
     task = first.start_episode(backend, episode.podcast_id, episode.title)
     with pytest.raises(asyncio.CancelledError):
@@ -169,9 +190,9 @@ async def test_resume_after_an_app_restart(backend: Backend, episode: StoredEpis
     assert partial.key == episode.podcast_id and partial.size == SIZE and partial.etag
     assert 2_500_000 <= partial.received < SIZE
 
-    requests = record_requests(backend)
     db2 = LibraryDb(root / "library.sqlite3")
-    second = OfflineLibrary(db2, DownloadManager(backend.http))
+    second = OfflineLibrary(db2, DownloadManager())
+    requests = record_requests(second.manager)
     assert db2.pending_downloads() == [(episode.podcast_id, episode.title)]
     (record,) = await asyncio.gather(*second.resume_pending(backend))
     assert file_sha256(record.audio_file) == sha256(episode.data)
@@ -190,7 +211,7 @@ async def test_size_mismatch_is_rejected_and_nothing_is_kept(
     backend: Backend, episode: StoredEpisode, tmp_path: Path
 ) -> None:
     dest = tmp_path / "episode.wav"
-    manager = DownloadManager(backend.http)
+    manager = DownloadManager()
     with pytest.raises(DownloadError, match="expected"):
         await manager.fetch(spec_for(backend, episode, dest, expected_size=SIZE + 1))
     assert not dest.exists() and not part_path(dest).exists() and not sidecar_path(dest).exists()
@@ -230,7 +251,7 @@ async def test_full_disk_gives_a_clear_error_and_no_corrupt_file(
     def full_disk(path: Path, offset: int) -> PartWriter:
         return FullDisk(path, offset, 1_234_567)
 
-    manager = DownloadManager(backend.http, open_part=full_disk)
+    manager = DownloadManager(open_part=full_disk)
     with pytest.raises(DownloadError) as raised:
         await manager.start(spec_for(backend, episode, dest))
     assert "not enough disk space" in raised.value.message
@@ -240,7 +261,7 @@ async def test_full_disk_gives_a_clear_error_and_no_corrupt_file(
     assert not dest.exists()
     assert part_path(dest).read_bytes() == episode.data[:1_234_567]  # a correct prefix, never garbage
 
-    fine = DownloadManager(backend.http)  # space freed: Resume finishes the same file
+    fine = DownloadManager()  # space freed: Resume finishes the same file
     assert await fine.fetch(spec_for(backend, episode, dest)) == dest
     assert file_sha256(dest) == sha256(episode.data)
 

@@ -60,7 +60,7 @@ async def test_offline_start_with_the_stack_stopped(tmp_path: Path, qtmodelteste
             backend = await signed_in_backend(info.url, info.anon_key, user.email, user.password)
             try:
                 db = LibraryDb(db_path)
-                await OfflineLibrary(db, DownloadManager(backend.http)).download_episode(backend, episode.podcast_id)
+                await OfflineLibrary(db, DownloadManager()).download_episode(backend, episode.podcast_id)
                 db.close()
             finally:
                 await backend.close()

@@ -47,7 +47,7 @@ async def backend(stack: StackInfo, user: TestUser) -> AsyncIterator[Backend]:
 async def downloaded(backend: Backend, user: TestUser, root: Path) -> tuple[LibraryDb, StoredEpisode]:
     episode = await create_episode(user, notes=[SERVER_NOTE.to_json()])
     db = LibraryDb(root / "library.sqlite3")
-    await OfflineLibrary(db, DownloadManager(backend.http)).download_episode(backend, episode.podcast_id)
+    await OfflineLibrary(db, DownloadManager()).download_episode(backend, episode.podcast_id)
     return db, episode
 
 

@@ -91,7 +91,7 @@ async def test_ui_heartbeat_has_no_gap_over_100_ms_during_a_200_mb_download(
 ) -> None:
     data = big_wav(200 * MB)
     episode = await create_episode(user, data)
-    manager = DownloadManager(backend.http)
+    manager = DownloadManager()
     view = DownloadsView()
     qtbot.addWidget(view)
     bind_downloads(view, manager)
@@ -139,7 +139,7 @@ async def test_cancel_resume_and_clear_buttons_drive_the_manager(
     data = big_wav(30 * MB)
     episode = await create_episode(user, data)
     key = episode.podcast_id
-    manager = DownloadManager(backend.http, progress_interval=0)
+    manager = DownloadManager(progress_interval=0)
     view = DownloadsView()
     qtbot.addWidget(view)
     cleared: list[str] = []

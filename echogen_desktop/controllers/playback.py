@@ -5,6 +5,8 @@ there is one; the transcript comes from the script row (or the downloaded copy);
 merged by id into ``generated_podcasts.metadata`` through ``Backend.update_podcast_metadata``.
 Offline (no backend, or the server stopped answering): episodes play from the offline library and
 notes and positions go to its outbox, which ``OutboxSync`` sends after the next sign-in.
+Play positions go through that outbox online too (queued first, then sent to
+``metadata.playback`` at once), so a pause on one device is where another device resumes.
 """
 
 from __future__ import annotations
@@ -15,12 +17,11 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import httpx
 from PySide6.QtCore import QObject, Signal
 
 from echogen_desktop.offline.downloads import DownloadManager
 from echogen_desktop.offline.library import OfflineLibrary
-from echogen_desktop.offline.library_db import EpisodeRecord, LibraryDb, podcast_to_row
+from echogen_desktop.offline.library_db import PLAYBACK_KEY, EpisodeRecord, LibraryDb, Playback, podcast_to_row
 from echogen_desktop.offline.offline_mode import needs_connection, open_offline_episode
 from echogen_desktop.offline.sync import OutboxSync, SyncReport
 from echogen_desktop.player.facade import Episode, Player, SourceProvider
@@ -77,13 +78,14 @@ class PlaybackController(QObject):
         self._backend: Backend | None = None
         self._runner: TaskRunner | None = None
         self._library: OfflineLibrary | None = None
-        self._offline_http: httpx.AsyncClient | None = None
         self._podcast_id: str | None = None  # the episode in the transcript and notes panes
         self._saving = False
         self._save_again = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self.active_downloads: set[str] = set()
         self._downloads_bound = False
+        self._pushing: set[str] = set()  # podcast ids whose position is being sent
+        self._push_again: set[str] = set()
         review.transcript.seekRequested.connect(player.seek)
         review.notes.seekRequested.connect(player.seek)
         review.notes.saveRequested.connect(self.save_notes)
@@ -112,8 +114,7 @@ class PlaybackController(QObject):
     @property
     def library(self) -> OfflineLibrary:
         if self._library is None:  # offline: the manager is only there to forget partial files
-            self._offline_http = self._offline_http or httpx.AsyncClient()
-            self._library = OfflineLibrary(self.db, DownloadManager(self._offline_http))
+            self._library = OfflineLibrary(self.db, DownloadManager())
         return self._library
 
     def downloaded_ids(self) -> set[str]:
@@ -121,8 +122,9 @@ class PlaybackController(QObject):
 
     # ------------------------------------------------------------------ connection
     def attach(self, backend: Backend, runner: TaskRunner) -> None:
+        self._retire_library()
         self._backend, self._runner = backend, runner
-        manager = DownloadManager(backend.http)
+        manager = DownloadManager()
         self._library = OfflineLibrary(self.db, manager)
         view = self.downloads.view
         if self._downloads_bound:
@@ -134,7 +136,13 @@ class PlaybackController(QObject):
 
     def detach(self) -> None:
         self._backend = self._runner = None
-        self._library = None
+        self._retire_library()
+
+    def _retire_library(self) -> None:
+        """Downloads belong to one connection: stop them (their parts stay for Resume)."""
+        if self._library is not None:
+            self._library.manager.shutdown()
+            self._library = None
 
     def signed_in(self) -> None:
         """Continue downloads a restart interrupted, and send what was reviewed offline."""
@@ -167,6 +175,7 @@ class PlaybackController(QObject):
             self.failed.emit(needs_connection(self.tr("Streaming an episode that is not downloaded")))
             return
         self._show_episode(podcast.id, podcast.title, podcast.metadata, podcast.duration_seconds)
+        self._adopt_remote_position(podcast.id, podcast.metadata)
         self.player.open(episode, signing_provider(backend) if backend is not None else None)
         if record is not None and record.script is not None:
             self._set_segments(podcast.id, record.script.segments)
@@ -274,15 +283,53 @@ class PlaybackController(QObject):
 
         await model.save(fetch, store)
 
-    # ------------------------------------------------------------------ positions offline
+    # ------------------------------------------------------------------ positions
     def _on_playing(self, playing: bool) -> None:
         episode = self.player.episode
-        if not playing and episode is not None and not self.online and self.db.episode(episode.id) is not None:
-            self.db.set_position(episode.id, self.player.position / 1000)  # queued for the server
+        if not playing and episode is not None:
+            self._record_position(episode.id, self.player.position / 1000, played=False)
 
     def _on_played(self, podcast_id: str, played: bool) -> None:
-        if not self.online and self.db.episode(podcast_id) is not None:
-            self.db.set_position(podcast_id, 0.0, played)
+        self._record_position(podcast_id, 0.0, played)
+
+    def _record_position(self, podcast_id: str, seconds: float, played: bool) -> None:
+        """Queue the position locally first (nothing lost), then send it when online."""
+        if not self.online and self.db.episode(podcast_id) is None:
+            return  # offline only downloaded episodes play, and their positions are queued
+        self.db.set_position(podcast_id, seconds, played)
+        if self._backend is not None:
+            self._push_position(podcast_id)
+
+    def _push_position(self, podcast_id: str) -> None:
+        """One send per episode at a time; a position recorded meanwhile goes in one more send."""
+        if podcast_id in self._pushing:
+            self._push_again.add(podcast_id)
+            return
+        backend = self._backend
+        if backend is None:
+            return
+        self._pushing.add(podcast_id)
+
+        async def push() -> None:
+            try:
+                await OutboxSync(self.db, backend).sync_podcast(podcast_id)
+            except ServiceError as exc:  # stays queued; sent after the next sign-in
+                log.info("play position for %s stays queued: %s", podcast_id, exc.message)
+            finally:
+                self._pushing.discard(podcast_id)
+                if podcast_id in self._push_again:
+                    self._push_again.discard(podcast_id)
+                    self._push_position(podcast_id)
+
+        self._spawn(push())
+
+    def _adopt_remote_position(self, podcast_id: str, metadata: Mapping[str, Any]) -> None:
+        """Listened to later on another device: resume where that left off."""
+        remote = Playback.from_json(metadata.get(PLAYBACK_KEY))
+        if remote is None or not remote.newer_than(self.db.position(podcast_id)):
+            return
+        self.player.store.set_position_ms(podcast_id, 0 if remote.played else int(remote.position * 1000))
+        self.player.store.set_played(podcast_id, remote.played)
 
     # ------------------------------------------------------------------ downloads
     def download(self, podcast: Podcast) -> asyncio.Task[EpisodeRecord] | None:
@@ -333,5 +380,6 @@ class PlaybackController(QObject):
 
     def shutdown(self) -> None:
         self.player.shutdown()
+        self._retire_library()
         for task in list(self._tasks):
             task.cancel()

@@ -1,4 +1,4 @@
-"""Download manager: streams a (signed) URL to ``<file>.part`` over the shared httpx client.
+"""Download manager: streams a (signed) URL to ``<file>.part`` on a worker thread.
 
 - Resumes with ``Range`` (+ ``If-Range`` on the ETag) after a dropped connection, a cancel, or an
   app restart: the ``.part`` file and a small ``.part.json`` sidecar (expected size, ETag, title)
@@ -9,6 +9,11 @@
   partial file under a final name. The part file stays (a correct prefix) so Resume can go on.
 
 Qt-free: progress goes to plain callbacks, throttled; ``views/downloads_view.py`` shows it.
+
+Why a thread with its own blocking httpx client, not the app's shared async one: on the qasync
+loop every socket read is a Qt event-loop round trip, which capped downloads at 13% of curl's
+throughput (docs/performance.md). Signing the URL stays on the loop (it is supabase-py); the
+body, the checks and the rename run on the worker, so the UI thread never touches a byte of it.
 """
 
 from __future__ import annotations
@@ -17,11 +22,11 @@ import asyncio
 import contextlib
 import enum
 import errno
-import hashlib
 import json
 import logging
 import os
 import re
+import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -31,10 +36,13 @@ from typing import Protocol
 
 import httpx
 
+from echogen_desktop.memory import pin_mmap_threshold
+from echogen_desktop.offline.worker import Md5Pipe, Stopped, run_blocking, thread_safe
+
 log = logging.getLogger(__name__)
 
 UrlProvider = Callable[[], Awaitable[str]]  # a fresh (signed) URL for each attempt
-CHUNK_BYTES = 256 * 1024
+CHUNK_BYTES = 1024 * 1024  # per read on the worker: large enough that per-chunk Python work is noise
 SPEED_WINDOW_SECONDS = 3.0
 _MD5_ETAG = re.compile(r'^(W/)?"?([0-9a-fA-F]{32})"?$')
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
@@ -202,12 +210,29 @@ class _Meter:
         return (received - r0) / (now - t0) if now > t0 else 0.0
 
 
-def _file_md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
+def _md5_of_prefix(path: Path, length: int) -> Md5Pipe:
+    """A running MD5 that has already seen the first ``length`` bytes of ``path``."""
+    pipe = Md5Pipe()
     with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+        while length > 0 and (block := handle.read(min(CHUNK_BYTES, length))):
+            pipe.feed(block)
+            length -= len(block)
+    return pipe
+
+
+def _md5_etags(*etags: object) -> set[str]:
+    """The MD5 digests among these ETags (strong ones only; a multipart ETag is not an MD5)."""
+    return {m.group(2).lower() for t in etags if isinstance(t, str) and (m := _MD5_ETAG.match(t)) and not m.group(1)}
+
+
+_part_locks: dict[Path, threading.Lock] = {}
+_part_locks_guard = threading.Lock()
+
+
+def _part_lock(part: Path) -> threading.Lock:
+    """One writer per part file, across managers: a cancelled worker may still be letting go."""
+    with _part_locks_guard:
+        return _part_locks.setdefault(part.absolute(), threading.Lock())
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -228,11 +253,12 @@ def _http_message(status: int) -> str:
 
 
 class DownloadManager:
-    """Runs downloads as asyncio tasks; at most ``parallel`` at a time."""
+    """Runs downloads as asyncio tasks, each attempt's transfer on a worker thread; at most
+    ``parallel`` at a time."""
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: httpx.Client | None = None,
         *,
         open_part: OpenPart = FilePartWriter,
         parallel: int = 2,
@@ -242,6 +268,8 @@ class DownloadManager:
         read_timeout: float = 30.0,
     ) -> None:
         self._http = http
+        self._owns_http = http is None
+        self._http_guard = threading.Lock()
         self._open_part = open_part
         self._slots = asyncio.Semaphore(parallel)
         self.max_retries = max_retries
@@ -252,8 +280,17 @@ class DownloadManager:
         self._tasks: dict[str, asyncio.Task[Path]] = {}
         self._state: dict[str, DownloadProgress] = {}
         self._listeners: list[Callable[[DownloadProgress], None]] = []
+        pin_mmap_threshold()  # 1 MiB chunks are read on worker threads: see echogen_desktop/memory.py
 
     # ------------------------------------------------------------------ public
+    @property
+    def http(self) -> httpx.Client:
+        """The blocking client the worker threads share (made on first use)."""
+        with self._http_guard:
+            if self._http is None:
+                self._http = httpx.Client(follow_redirects=True)
+            return self._http
+
     def add_listener(self, listener: Callable[[DownloadProgress], None]) -> None:
         self._listeners.append(listener)
 
@@ -305,6 +342,21 @@ class DownloadManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._close_http()
+
+    def shutdown(self) -> None:
+        """Stop every download and let go of the connections, without waiting (nor a running loop).
+        Part files stay, so the next session resumes them."""
+        for task in self._tasks.values():
+            with contextlib.suppress(RuntimeError):  # its loop is closed already
+                task.cancel()
+        self._close_http()
+
+    def _close_http(self) -> None:
+        with self._http_guard:
+            if self._owns_http and self._http is not None:
+                self._http.close()
+                self._http = None
 
     async def fetch(self, spec: DownloadSpec, on_progress: Callable[[DownloadProgress], None] | None = None) -> Path:
         """Download ``spec`` to its destination, retrying interruptions with Range; untracked."""
@@ -321,7 +373,7 @@ class DownloadManager:
                 log.info("download %s interrupted (%s); retry %d with Range", spec.key, exc, attempt)
                 await asyncio.sleep(self.retry_delay * attempt)
 
-    # ------------------------------------------------------------------ internals
+    # ------------------------------------------------------------------ internals (loop side)
     def _set(self, progress: DownloadProgress, *, force: bool = False) -> None:
         previous = self._state.get(progress.key)
         self._state[progress.key] = progress
@@ -336,15 +388,12 @@ class DownloadManager:
                 log.exception("download listener failed")
 
     async def _tracked(self, spec: DownloadSpec) -> Path:
-        last_emit = 0.0
-
         def on_progress(progress: DownloadProgress) -> None:
-            nonlocal last_emit
+            current = self._state.get(spec.key)
+            if current is None or current.status is not DownloadStatus.RUNNING:
+                return  # a late report from a worker that was told to stop
             self._state[spec.key] = progress
-            now = time.monotonic()
-            if now - last_emit >= self.progress_interval:
-                last_emit = now
-                self._notify(progress)
+            self._notify(progress)
 
         current = self._state[spec.key]
         try:
@@ -369,6 +418,26 @@ class DownloadManager:
         return path
 
     async def _attempt(self, spec: DownloadSpec, on_progress: Callable[[DownloadProgress], None]) -> Path:
+        url = await spec.source()  # signing goes through supabase-py, on the loop
+        report = thread_safe(on_progress)
+        return await run_blocking(lambda stop: self._transfer(spec, url, report, stop), name=f"download {spec.key}")
+
+    # ------------------------------------------------------------------ internals (worker thread)
+    def _transfer(
+        self, spec: DownloadSpec, url: str, report: Callable[[DownloadProgress], None], stop: threading.Event
+    ) -> Path:
+        lock = _part_lock(part_path(spec.dest))
+        while not lock.acquire(timeout=0.05):
+            if stop.is_set():
+                raise Stopped
+        try:
+            return self._transfer_locked(spec, url, report, stop)
+        finally:
+            lock.release()
+
+    def _transfer_locked(
+        self, spec: DownloadSpec, url: str, report: Callable[[DownloadProgress], None], stop: threading.Event
+    ) -> Path:
         dest, part, side = spec.dest, part_path(spec.dest), sidecar_path(spec.dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         meta = _read_sidecar(side)
@@ -384,13 +453,14 @@ class DownloadManager:
             headers["Range"] = f"bytes={offset}-"
             if isinstance(known_etag, str) and known_etag:
                 headers["If-Range"] = known_etag
-        url = await spec.source()
         try:
-            async with self._http.stream(
+            with self.http.stream(
                 "GET", url, headers=headers, timeout=httpx.Timeout(self.read_timeout, connect=10.0)
             ) as response:
-                if response.status_code == 416 and offset and offset == known_size:
-                    return await self._finish(spec, offset, known_size, known_etag)
+                if response.status_code == 416 and offset and offset == known_size:  # all there already
+                    digest = _md5_of_prefix(part, offset).hexdigest() if _md5_etags(known_etag, spec.expected_etag) \
+                        else None
+                    return self._finish(spec, known_size, known_etag, digest)
                 if response.status_code == 416:
                     discard_partial(dest)
                     raise _Interrupted("range not satisfiable: starting over")
@@ -406,12 +476,21 @@ class DownloadManager:
                                              "expected. The download was not kept.")
                 if start == 0 or meta is None:
                     _write_sidecar(side, {"key": spec.key, "title": spec.title, "size": total, "etag": etag})
-                received = await self._write_body(spec, response, start, total, on_progress)
+                md5 = (_md5_of_prefix(part, start) if start else Md5Pipe()) if _md5_etags(etag, spec.expected_etag) \
+                    else None
+                try:
+                    received = self._write_body(spec, response, start, total, md5, report, stop)
+                except BaseException:
+                    if md5 is not None:
+                        md5.close()
+                    raise
         except httpx.TransportError as exc:
             raise _Interrupted(f"{type(exc).__name__}: {exc}") from exc
         if total is not None and received < total:
+            if md5 is not None:
+                md5.close()
             raise _Interrupted(f"short body: {received} of {total} bytes")
-        return await self._finish(spec, received, total, etag)
+        return self._finish(spec, total, etag, md5.hexdigest() if md5 is not None else None)
 
     @staticmethod
     def _extent(response: httpx.Response, offset: int) -> tuple[int, int | None]:
@@ -424,37 +503,46 @@ class DownloadManager:
             return offset, int(match.group(3)) if match.group(3) != "*" else None
         return 0, int(length) if length and length.isdigit() else None  # 200: the whole object again
 
-    async def _write_body(
+    def _write_body(
         self,
         spec: DownloadSpec,
         response: httpx.Response,
         start: int,
         total: int | None,
-        on_progress: Callable[[DownloadProgress], None],
+        md5: Md5Pipe | None,
+        report: Callable[[DownloadProgress], None],
+        stop: threading.Event,
     ) -> int:
         meter = _Meter()
         received = start
+        last_report = 0.0
         try:
             writer = self._open_part(part_path(spec.dest), start)
         except OSError as exc:
             raise DownloadError(disk_error_message(exc)) from exc
         try:
-            on_progress(DownloadProgress(spec.key, spec.title, DownloadStatus.RUNNING, received, total,
-                                         resumed_from=start))
-            async for chunk in response.aiter_raw(CHUNK_BYTES):
+            report(DownloadProgress(spec.key, spec.title, DownloadStatus.RUNNING, received, total, resumed_from=start))
+            for chunk in response.iter_raw(CHUNK_BYTES):
+                if stop.is_set():
+                    raise Stopped
                 try:
                     writer.write(chunk)
                 except OSError as exc:
                     raise DownloadError(disk_error_message(exc)) from exc
+                if md5 is not None:
+                    md5.feed(chunk)
                 received += len(chunk)
                 if total is not None and received > total:
                     raise self._reject(spec, "The server sent more data than it announced. The download was not kept.")
                 speed = meter.add(received - start)
-                eta = (total - received) / speed if total is not None and speed > 0 else None
-                on_progress(DownloadProgress(spec.key, spec.title, DownloadStatus.RUNNING, received, total,
-                                             speed, eta, resumed_from=start))
+                now = time.monotonic()
+                if now - last_report >= self.progress_interval or received == total:
+                    last_report = now
+                    eta = (total - received) / speed if total is not None and speed > 0 else None
+                    report(DownloadProgress(spec.key, spec.title, DownloadStatus.RUNNING, received, total,
+                                            speed, eta, resumed_from=start))
             try:
-                await asyncio.to_thread(writer.sync)
+                writer.sync()
             except OSError as exc:
                 raise DownloadError(disk_error_message(exc)) from exc
         finally:
@@ -466,7 +554,7 @@ class DownloadManager:
         discard_partial(spec.dest)
         return DownloadError(message)
 
-    async def _finish(self, spec: DownloadSpec, received: int, total: object, etag: object) -> Path:
+    def _finish(self, spec: DownloadSpec, total: object, etag: object, digest: str | None) -> Path:
         """Check the part, then give it its final name atomically."""
         part = part_path(spec.dest)
         size = part.stat().st_size
@@ -476,15 +564,14 @@ class DownloadManager:
             raise self._reject(spec, f"The downloaded file has {size} bytes, not the expected "
                                      f"{spec.expected_size if spec.expected_size is not None else total}. "
                                      "It was not kept.")
-        md5s = {m.group(2).lower() for t in (etag, spec.expected_etag)
-                if isinstance(t, str) and (m := _MD5_ETAG.match(t)) and not m.group(1)}
-        if md5s and {await asyncio.to_thread(_file_md5, part)} != md5s:
+        md5s = _md5_etags(etag, spec.expected_etag)
+        if md5s and {digest} != md5s:
             raise self._reject(spec, "The downloaded file does not match the server's checksum. "
                                      "It was not kept; try again.")
         try:
             os.replace(part, spec.dest)
         except OSError as exc:
             raise DownloadError(disk_error_message(exc)) from exc
-        await asyncio.to_thread(_fsync_dir, spec.dest.parent)
+        _fsync_dir(spec.dest.parent)
         sidecar_path(spec.dest).unlink(missing_ok=True)
         return spec.dest
