@@ -24,6 +24,7 @@ from echogen_desktop.config import ConfigError, ConnectionConfig
 from echogen_desktop.offline.offline_mode import Reachability, probe_server
 from echogen_desktop.services.backend import SignedIn
 from echogen_desktop.services.errors import ServiceError
+from echogen_desktop.services.schema_check import MigrationsMissing, SchemaReport
 from echogen_desktop.session_controller import SessionController
 from echogen_desktop.views.connection_page import ConnectionPage
 from echogen_desktop.views.sign_in_dialog import Mode, SignInDialog
@@ -45,6 +46,13 @@ def build_main_window(settings: QSettings, controller: SessionController) -> QMa
     accepted = inspect.signature(MainWindow).parameters
     window: QMainWindow = MainWindow(settings, **{k: v for k, v in offered.items() if k in accepted})
     return window
+
+
+def _check_outcome(error: ServiceError | None) -> tuple[str | None, SchemaReport | None]:
+    """The live check's result as the connection page takes it: a message, and what the schema lacks."""
+    if error is None:
+        return None, None
+    return error.message, error.report if isinstance(error, MigrationsMissing) else None
 
 
 def has_downloaded_episodes() -> bool:
@@ -142,7 +150,7 @@ class AppShell(QObject):
         self.page = page
         page.checkRequested.connect(
             lambda u, k: self.controller.check_connection(
-                u, k, lambda error: page.set_check_result(u, k, error), owner=page
+                u, k, lambda error: page.set_check_result(u, k, *_check_outcome(error)), owner=page
             )
         )
         page.connectionChosen.connect(self._connection_chosen)
@@ -152,7 +160,7 @@ class AppShell(QObject):
 
     def _connection_chosen(self, config: ConnectionConfig) -> None:
         self._drop_page()
-        self.controller.connect_to(config)
+        self.controller.connect_to(config, schema_checked=True)
 
     def _page_rejected(self) -> None:
         self._drop_page()

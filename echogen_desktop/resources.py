@@ -30,3 +30,9 @@ def resource_path(*parts: str) -> Path:
 def is_frozen() -> bool:
     """PyInstaller sets ``sys.frozen``; Nuitka (pyside6-deploy) marks compiled modules with ``__compiled__``."""
     return bool(getattr(sys, "frozen", False)) or "__compiled__" in globals()
+
+
+def readme_file() -> Path | None:
+    """The README next to the resources (a checkout, or a build that ships it), if there is one."""
+    candidate = resources_dir().parent / "README.md"
+    return candidate if candidate.is_file() else None

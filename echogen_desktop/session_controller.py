@@ -22,6 +22,7 @@ from echogen_desktop.config import ConfigError, ConnectionConfig
 from echogen_desktop.device import device_info
 from echogen_desktop.services.backend import Backend, SignedIn
 from echogen_desktop.services.errors import ErrorKind, ServiceError
+from echogen_desktop.services.schema_check import MigrationsMissing, check_schema
 from echogen_desktop.session_store import SessionStore
 from echogen_desktop.tasks import TaskRunner
 
@@ -32,6 +33,8 @@ SETTINGS_USER = "session/user_id"
 SETTINGS_EMAIL = "session/email"
 # After the access token's expiry, how long to wait for supabase-py's own refresh before checking.
 EXPIRY_GRACE_S = 2.0
+# Short: an unreachable server is the sign-in's business (and the offline library's), not this check's.
+SCHEMA_CHECK_TIMEOUT_S = 3.0
 WATCHDOG_RETRY_MS = 10_000
 
 ErrorCallback = Callable[[ServiceError], None]
@@ -39,6 +42,16 @@ ErrorCallback = Callable[[ServiceError], None]
 
 async def _restore(backend: Backend, refresh_token: str) -> SignedIn:
     return await backend.restore(refresh_token)
+
+
+async def _schema_guard(config: ConnectionConfig) -> None:
+    """Stop at a database without EchoGen's migrations; any other failure is left to the steps after."""
+    try:
+        await check_schema(config.url, config.anon_key, timeout=SCHEMA_CHECK_TIMEOUT_S)
+    except MigrationsMissing:
+        raise
+    except ServiceError as exc:
+        log.info("schema check inconclusive: %s", exc.message)
 
 
 class SessionController(QObject):
@@ -105,20 +118,24 @@ class SessionController(QObject):
         self.connect_to(config)
 
     def check_connection(
-        self, url: str, anon_key: str, on_result: Callable[[str | None], None], owner: QObject | None = None
+        self, url: str, anon_key: str, on_result: Callable[[ServiceError | None], None],
+        owner: QObject | None = None,
     ) -> asyncio.Task[None]:
-        """Live check of a URL and key before they are used; ``on_result(None)`` means fine."""
+        """Live check of a URL and key (and the project's schema) before they are used; ``None`` means fine."""
         return self.runner.run(
-            Backend.check_connection(url, anon_key),
-            on_done=lambda _: on_result(None), on_error=lambda e: on_result(e.message), owner=owner,
+            Backend.check_project(url, anon_key),
+            on_done=lambda _: on_result(None), on_error=on_result, owner=owner,
         )
 
-    def connect_to(self, config: ConnectionConfig) -> asyncio.Task[Backend]:
+    def connect_to(self, config: ConnectionConfig, *, schema_checked: bool = False) -> asyncio.Task[Backend]:
+        """``schema_checked``: the connection page's live check just did the schema check."""
         old, self.backend = self.backend, None
 
         async def connect() -> Backend:
             if old is not None:
                 await old.close()
+            if not schema_checked:
+                await _schema_guard(config)
             return await Backend.connect(config.url, config.anon_key)
 
         def failed(error: ServiceError) -> None:

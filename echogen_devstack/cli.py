@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--no-autoconfirm", action="store_true", help="sign-ups must confirm their email")
     start.add_argument("--bcrypt-rounds", type=int, default=10)
     start.add_argument("--seed", choices=["demo"], help="create the demo user and library")
+    start.add_argument("--no-migrations", action="store_true",
+                       help="leave supabase/migrations unapplied (a project before its set-up; not with --seed)")
     start.add_argument("--json", action="store_true", help="print one machine-readable ready line")
     stop = sub.add_parser("stop", help="stop a stack started with 'start'")
     stop.add_argument("--data-dir", type=Path, default=default_data_dir())
@@ -77,13 +79,16 @@ def _stop(data_dir: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.command == "stop":
         return _stop(args.data_dir)
+    if args.no_migrations and args.seed:
+        parser.error("--seed needs the migrations: leave out --no-migrations")
     opts = StackOptions(
         data_dir=args.data_dir.resolve(), host=args.host, port=args.port, pg_port=args.pg_port,
         pg_bindir=args.pg_bindir, jwt_expiry=args.jwt_expiry, auto_confirm=not args.no_autoconfirm,
-        bcrypt_rounds=args.bcrypt_rounds, seed=args.seed,
+        bcrypt_rounds=args.bcrypt_rounds, seed=args.seed, migrate=not args.no_migrations,
     )
     try:
         asyncio.run(run_stack(opts, lambda info: _print_ready(info, args.json)))

@@ -41,6 +41,7 @@ class StackOptions:
     auto_confirm: bool = True
     bcrypt_rounds: int = 10
     seed: str | None = None
+    migrate: bool = True  # False: the bootstrap only, as a Supabase project before its migrations
     migrations_dir: Path = field(default_factory=default_migrations_dir)
 
 
@@ -92,11 +93,13 @@ def _jwt_secret(data_dir: Path) -> str:
     return secret
 
 
-async def prepare_database(cluster: PostgresCluster, migrations_dir: Path) -> None:
+async def prepare_database(cluster: PostgresCluster, migrations_dir: Path | None) -> None:
+    """The bootstrap, then the migrations unless ``migrations_dir`` is None."""
     conn = await asyncpg.connect(cluster.dsn(SUPERUSER))
     try:
         await bootstrap(conn)
-        await apply_migrations(conn, migrations_dir)
+        if migrations_dir is not None:
+            await apply_migrations(conn, migrations_dir)
     finally:
         await conn.close()
 
@@ -123,7 +126,7 @@ async def run_stack(
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     await asyncio.to_thread(cluster.start)
     try:
-        await prepare_database(cluster, opts.migrations_dir)
+        await prepare_database(cluster, opts.migrations_dir if opts.migrate else None)
         db = await Database.connect(cluster.dsn(SUPERUSER), cluster.dsn("authenticator"))
         realtime = await Realtime.start(db)  # captures changes for /realtime/v1
         url = f"http://{opts.host}:{opts.port}"

@@ -17,6 +17,7 @@ from echogen_desktop.views.connection_page import ConnectionPage
 from echogen_devstack.process import free_port
 from echogen_devstack.runner import StackInfo
 from tests.conftest import wait_until
+from tests.schema_support import apply_migrations, unmigrated_stack
 from tests.session_support import MemoryKeyring, Wired, settings_at, wire
 
 pytestmark = pytest.mark.qasync
@@ -51,6 +52,13 @@ def not_supabase() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+@pytest.fixture
+def empty_project() -> Iterator[StackInfo]:
+    """A project whose database never had the migrations applied (each test changes it or may)."""
+    with unmigrated_stack() as info:
+        yield info
 
 
 def _page(w: Wired) -> ConnectionPage:
@@ -147,3 +155,45 @@ async def test_render_the_connection_page(first_run: Wired, stack: StackInfo) ->
     page.set_values("https://abcdefgh.supabase.co/rest/v1", "")
     await asyncio.sleep(0.05)
     assert page.grab().save(str(SHOTS / "connection-page-error.png"))
+
+
+async def test_a_project_without_the_migrations_is_explained_until_they_are_applied(
+    first_run: Wired, empty_project: StackInfo
+) -> None:
+    page = _page(first_run)
+    page.set_values(empty_project.url, empty_project.anon_key)
+    await _settled(page)
+    shown = page.status.text()
+    assert page.status.textFormat() is Qt.TextFormat.RichText
+    assert "does not have EchoGen's schema yet" in shown
+    assert "Missing tables: <code>generated_podcasts</code>, " in shown and "<code>user_sessions</code>." in shown
+    assert "<code>supabase/migrations/</code>" in shown and "<code>supabase db push</code>" in shown
+    assert "Using a real Supabase project" in shown and 'href="file://' in shown  # the checkout's README
+    assert not page.continue_button.isEnabled()
+    assert page.recheck_button.isVisibleTo(page)
+    assert page.status.height() >= page.status.heightForWidth(page.status.width())  # nothing cut off
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert page.grab().save(str(SHOTS / "connection-page-migrations.png"))
+
+    await apply_migrations(empty_project)  # what the explanation asks the user to do
+    QTest.mouseClick(page.recheck_button, Qt.MouseButton.LeftButton)
+    await _settled(page)
+    assert page.status.text() == f"Connected: {empty_project.url} answers as a Supabase project."
+    assert page.status.textFormat() is Qt.TextFormat.PlainText
+    assert page.continue_button.isEnabled() and not page.recheck_button.isVisibleTo(page)
+
+
+async def test_a_configured_project_without_the_migrations_opens_the_page_not_sign_in(
+    tmp_path: Path, empty_project: StackInfo
+) -> None:
+    w = wire(tmp_path, empty_project.url, empty_project.anon_key, MemoryKeyring())
+    w.shell.start()
+    try:
+        await wait_until(lambda: w.shell.page is not None and w.shell.page.isVisible(), 10, "no connection page")
+        page = _page(w)
+        await _settled(page)
+        assert "does not have EchoGen's schema yet" in page.status.text()
+        assert w.shell.dialog is None and w.controller.backend is None
+    finally:
+        w.shell.quit()
+        await w.controller.aclose()

@@ -35,6 +35,7 @@ from echogen_desktop.services.records import (
     Segment,
     UsageEvent,
 )
+from echogen_desktop.services.schema_check import check_schema
 from echogen_desktop.services.tables import TableSpec
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,12 @@ class Backend:
                 ErrorKind.INVALID_INPUT,
                 f"This URL does not answer like a Supabase project (HTTP {response.status_code}).",
             )
+
+    @staticmethod
+    async def check_project(url: str, anon_key: str, *, timeout: float = 8.0) -> None:
+        """``check_connection``, then whether the database has EchoGen's schema (``MigrationsMissing``)."""
+        await Backend.check_connection(url, anon_key, timeout=timeout)
+        await check_schema(url, anon_key, timeout=timeout)
 
     # ----------------------------------------------------------------- auth
     @property

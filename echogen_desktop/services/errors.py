@@ -25,6 +25,7 @@ class ErrorKind(enum.Enum):
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
+    MIGRATIONS_MISSING = "migrations_missing"  # the project's database lacks EchoGen's schema
     SERVER = "server"
 
 
@@ -54,7 +55,12 @@ _REST_CODES: dict[str, tuple[ErrorKind, str]] = {
     "PGRST301": (ErrorKind.SESSION_EXPIRED, "Your session is not valid any more. Please sign in again."),
     "PGRST303": (ErrorKind.SESSION_EXPIRED, "Your session has expired. Please sign in again."),
     "PGRST116": (ErrorKind.NOT_FOUND, "That item no longer exists."),
-    "PGRST205": (ErrorKind.SERVER, "The server's database is missing a table: apply the EchoGen migrations."),
+    "PGRST205": (
+        ErrorKind.MIGRATIONS_MISSING, "The server's database is missing a table: apply the EchoGen migrations."
+    ),
+    "42P01": (
+        ErrorKind.MIGRATIONS_MISSING, "The server's database is missing a table: apply the EchoGen migrations."
+    ),
     "42501": (ErrorKind.FORBIDDEN, "You are not allowed to do that."),
     "23505": (ErrorKind.CONFLICT, "An item like this already exists."),
     "23503": (ErrorKind.CONFLICT, "This item is still referenced by another one."),

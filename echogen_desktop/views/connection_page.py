@@ -21,11 +21,14 @@ from PySide6.QtWidgets import (
 
 from echogen_desktop import APP_NAME
 from echogen_desktop.config import ConfigError, ConnectionConfig, validate
+from echogen_desktop.services.schema_check import SchemaReport
+from echogen_desktop.views.migrations_notice import migrations_text
 from echogen_desktop.views.widgets.busy_bar import busy_bar
 
 CHECK_DELAY_MS = 400  # wait for the user to stop typing before asking the server
 
 ERROR_STYLE = "color: white; background: #b3261e; border-radius: 4px; padding: 6px;"
+LINK_STYLE = "color: white; text-decoration: underline;"  # readable on the error background
 OK_STYLE = "color: #1b5e20; padding: 6px;"
 
 
@@ -69,7 +72,15 @@ class ConnectionPage(QDialog):
         self.status.setObjectName("connectionStatus")
         self.status.setAccessibleName(self.tr("Connection check result"))
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setOpenExternalLinks(True)
+        self.recheck_button = QPushButton(self.tr("Check &again"))
+        self.recheck_button.setObjectName("recheckButton")
+        self.recheck_button.setAccessibleName(self.tr("Check the connection again"))
+        self.recheck_button.setAutoDefault(False)  # Enter belongs to Continue
+        self.recheck_button.setVisible(False)
+        self.recheck_button.clicked.connect(lambda: self._request_check())
 
         buttons = QDialogButtonBox()
         self.continue_button = QPushButton(self.tr("&Continue"))
@@ -89,6 +100,7 @@ class ConnectionPage(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.busy)
         layout.addWidget(self.status)
+        layout.addWidget(self.recheck_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         layout.addWidget(buttons)
 
@@ -110,14 +122,23 @@ class ConnectionPage(QDialog):
         self._debounce.stop()
         self._request_check(keep_message=bool(error))
 
-    def set_check_result(self, url: str, anon_key: str, error: str | None) -> None:
-        """Outcome of the live check for (url, key); a result for text since edited is ignored."""
+    def set_check_result(
+        self, url: str, anon_key: str, error: str | None, schema: SchemaReport | None = None
+    ) -> None:
+        """Outcome of the live check for (url, key); a result for text since edited is ignored.
+
+        ``schema``: the project answers, but its database lacks the migrations; explained in full.
+        """
         if self._pending is None or (self._pending.url, self._pending.anon_key) != (url, anon_key):
             return
         checked, self._pending = self._pending, None
         self.busy.setVisible(False)
+        if schema is not None:
+            self._show_rich(migrations_text(schema))
+            return
         if error:
             self._show(error, ok=False)
+            self.recheck_button.setVisible(True)
             return
         self._verified = checked
         self.continue_button.setEnabled(True)
@@ -133,6 +154,7 @@ class ConnectionPage(QDialog):
         self._verified = None
         self._pending = None
         self.busy.setVisible(False)
+        self.recheck_button.setVisible(False)
         self.continue_button.setEnabled(False)
         self.status.clear()
         self.status.setStyleSheet("")
@@ -149,6 +171,7 @@ class ConnectionPage(QDialog):
             return
         self._pending = config
         self.busy.setVisible(True)
+        self.recheck_button.setVisible(False)
         if not keep_message:
             self._show(self.tr("Checking %1 …").replace("%1", config.url), ok=None)
         self.checkRequested.emit(config.url, config.anon_key)
@@ -159,5 +182,27 @@ class ConnectionPage(QDialog):
             self.accept()
 
     def _show(self, message: str, ok: bool | None) -> None:
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.setText(message)
         self.status.setStyleSheet(ERROR_STYLE if ok is False else OK_STYLE if ok else "")
+
+    def _show_rich(self, html: str) -> None:
+        """An error with markup and a link (the missing-migrations explanation)."""
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.status.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.status.setText(html.replace("<a ", f'<a style="{LINK_STYLE}" '))
+        self.status.setStyleSheet(ERROR_STYLE)
+        self.recheck_button.setVisible(True)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow to show a long explanation whole (a word-wrapped label does not resize its window)."""
+        layout = self.layout()
+        if layout is not None and self.isVisible():
+            needed = layout.totalHeightForWidth(self.width())
+            if needed > self.height():
+                self.resize(self.width(), needed)
