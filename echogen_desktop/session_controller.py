@@ -22,7 +22,7 @@ from echogen_desktop.config import ConfigError, ConnectionConfig
 from echogen_desktop.device import device_info
 from echogen_desktop.services.backend import Backend, SignedIn
 from echogen_desktop.services.errors import ErrorKind, ServiceError
-from echogen_desktop.services.schema_check import MigrationsMissing, check_schema
+from echogen_desktop.services.schema_check import MigrationsMissing
 from echogen_desktop.session_store import SessionStore
 from echogen_desktop.tasks import TaskRunner
 
@@ -44,11 +44,12 @@ async def _restore(backend: Backend, refresh_token: str) -> SignedIn:
     return await backend.restore(refresh_token)
 
 
-async def _schema_guard(config: ConnectionConfig) -> None:
+async def _schema_guard(backend: Backend) -> None:
     """Stop at a database without EchoGen's migrations; any other failure is left to the steps after."""
     try:
-        await check_schema(config.url, config.anon_key, timeout=SCHEMA_CHECK_TIMEOUT_S)
+        await backend.check_schema(timeout=SCHEMA_CHECK_TIMEOUT_S)
     except MigrationsMissing:
+        await backend.close()
         raise
     except ServiceError as exc:
         log.info("schema check inconclusive: %s", exc.message)
@@ -134,9 +135,10 @@ class SessionController(QObject):
         async def connect() -> Backend:
             if old is not None:
                 await old.close()
+            backend = await Backend.connect(config.url, config.anon_key)
             if not schema_checked:
-                await _schema_guard(config)
-            return await Backend.connect(config.url, config.anon_key)
+                await _schema_guard(backend)
+            return backend
 
         def failed(error: ServiceError) -> None:
             self.connectionNeeded.emit(config.url, config.anon_key, error.message)

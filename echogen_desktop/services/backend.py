@@ -175,6 +175,10 @@ class Backend:
         await Backend.check_connection(url, anon_key, timeout=timeout)
         await check_schema(url, anon_key, timeout=timeout)
 
+    async def check_schema(self, *, timeout: float = 8.0) -> None:
+        """The schema check over the shared client: ``MigrationsMissing`` when migrations are missing."""
+        await check_schema(self.url, self._client.supabase_key, timeout=timeout, http=self._http)
+
     # ----------------------------------------------------------------- auth
     @property
     def user(self) -> SignedIn | None:

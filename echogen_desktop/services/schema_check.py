@@ -116,12 +116,20 @@ async def inspect_schema(http: httpx.AsyncClient, url: str, anon_key: str) -> Sc
     return SchemaReport(tuple(found["missing"]), tuple(found["outdated"]), tuple(found["open"]))
 
 
-async def check_schema(url: str, anon_key: str, *, timeout: float = 8.0) -> None:
-    """Raise MigrationsMissing when the schema is wrong, ServiceError(UNREACHABLE) on a transport error."""
+async def check_schema(
+    url: str, anon_key: str, *, timeout: float = 8.0, http: httpx.AsyncClient | None = None
+) -> None:
+    """Raise MigrationsMissing when the schema is wrong, ServiceError(UNREACHABLE) on a transport error.
+
+    ``http``: a client to reuse (its connections then serve the requests after this one).
+    """
     try:
-        async with httpx.AsyncClient(timeout=timeout) as http:
-            report = await inspect_schema(http, url, anon_key)
-    except httpx.TransportError as exc:
+        if http is not None:
+            report = await asyncio.wait_for(inspect_schema(http, url, anon_key), timeout)
+        else:
+            async with httpx.AsyncClient(timeout=timeout) as own:
+                report = await inspect_schema(own, url, anon_key)
+    except (httpx.TransportError, TimeoutError) as exc:
         raise ServiceError(
             ErrorKind.UNREACHABLE, "The server cannot be reached. Check the URL and the network."
         ) from exc
