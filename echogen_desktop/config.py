@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QSettings
+
+from echogen_desktop.i18n import translate
 
 ENV_URL = "ECHOGEN_SUPABASE_URL"
 ENV_ANON_KEY = "ECHOGEN_SUPABASE_ANON_KEY"
@@ -24,9 +26,6 @@ SETTINGS_ANON_KEY = "connection/anon_key"
 PUBLISHABLE_PREFIX = "sb_publishable_"
 SECRET_PREFIX = "sb_secret_"
 
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("config", text)
 
 
 class ConfigError(ValueError):
@@ -63,26 +62,26 @@ def normalize_url(text: str) -> str:
     """The project's base URL: http(s), a host, no path, query or fragment, no trailing slash."""
     value = text.strip()
     if not value:
-        raise ConfigError(_tr("Enter the project URL, for example https://abcdefgh.supabase.co."))
+        raise ConfigError(translate("config", "Enter the project URL, for example https://abcdefgh.supabase.co."))
     try:
         parts = urlsplit(value)
         port = parts.port  # raises on a non-numeric or out-of-range port
     except ValueError as exc:
-        raise ConfigError(_tr("This is not a valid URL.")) from exc
+        raise ConfigError(translate("config", "This is not a valid URL.")) from exc
     scheme = parts.scheme.lower()
     if scheme not in {"http", "https"}:
-        raise ConfigError(_tr("The URL must start with https:// (or http:// for a local stack)."))
+        raise ConfigError(translate("config", "The URL must start with https:// (or http:// for a local stack)."))
     if not parts.hostname:
-        raise ConfigError(_tr("The URL has no host name."))
+        raise ConfigError(translate("config", "The URL has no host name."))
     if parts.username or parts.password:
-        raise ConfigError(_tr("The URL must not contain a user name or password."))
+        raise ConfigError(translate("config", "The URL must not contain a user name or password."))
     if parts.path.strip("/"):
         raise ConfigError(
-            _tr("Enter only the project address, without a path such as /rest/v1, for example "
+            translate("config", "Enter only the project address, without a path such as /rest/v1, for example "
                 "https://abcdefgh.supabase.co.")
         )
     if parts.query or parts.fragment or value.endswith(("?", "#")):
-        raise ConfigError(_tr("The URL must not contain a query (?…) or a fragment (#…)."))
+        raise ConfigError(translate("config", "The URL must not contain a query (?…) or a fragment (#…)."))
     host = parts.hostname.lower()
     if ":" in host:
         host = f"[{host}]"  # IPv6 literal
@@ -105,25 +104,27 @@ def check_anon_key(text: str) -> str:
     """Accept a legacy anon JWT (role ``anon``) or a new ``sb_publishable_`` key; refuse secrets."""
     key = "".join(text.split())  # keys pasted from a web page often carry line breaks
     if not key:
-        raise ConfigError(_tr("Enter the project's anon (publishable) key."))
+        raise ConfigError(translate("config", "Enter the project's anon (publishable) key."))
     if key.startswith(SECRET_PREFIX):
         raise ConfigError(
-            _tr("This is a secret key. The app needs the publishable (anon) key; never share a secret key.")
+            translate("config",
+                      "This is a secret key. The app needs the publishable (anon) key; never share a secret key.")
         )
     if key.startswith(PUBLISHABLE_PREFIX):
         if len(key) <= len(PUBLISHABLE_PREFIX):
-            raise ConfigError(_tr("This publishable key is incomplete."))
+            raise ConfigError(translate("config", "This publishable key is incomplete."))
         return key
     payload = _jwt_payload(key)
     if payload is None:
-        raise ConfigError(_tr("This does not look like an anon key: expected a JWT (eyJ…) or an sb_publishable_ key."))
+        raise ConfigError(translate(
+            "config", "This does not look like an anon key: expected a JWT (eyJ…) or an sb_publishable_ key."))
     role = payload.get("role")
     if role == "service_role":
         raise ConfigError(
-            _tr("This is the service_role key, which bypasses all security. Use the anon key instead.")
+            translate("config", "This is the service_role key, which bypasses all security. Use the anon key instead.")
         )
     if role != "anon":
-        raise ConfigError(_tr("This key is not an anon key (its role is not \"anon\")."))
+        raise ConfigError(translate("config", "This key is not an anon key (its role is not \"anon\")."))
     return key
 
 

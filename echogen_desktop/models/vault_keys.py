@@ -13,7 +13,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -22,6 +21,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QIcon
 
+from echogen_desktop.i18n import translate
 from echogen_desktop.models.roles import Role
 from echogen_desktop.services.vault_service import VaultEntry
 
@@ -32,9 +32,6 @@ MIN_LENGTH_FOR_TAIL = 12  # a short key would be mostly revealed by its last fou
 WARN_RATIO = 0.8
 _USER = int(Qt.ItemDataRole.UserRole)
 
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("VaultKeysModel", text)
 
 
 def tail_of(secret: str) -> str:
@@ -75,9 +72,14 @@ def usage_level(ratio: float | None) -> UsageLevel:
 
 
 def _headers() -> dict[Column, str]:
-    return {Column.PROVIDER: _tr("Provider"), Column.ALIAS: _tr("Alias"), Column.KEY: _tr("Key"),
-            Column.SCOPES: _tr("Scopes"), Column.USAGE: _tr("Usage this month / cap"),
-            Column.UPDATED: _tr("Updated")}
+    return {
+        Column.PROVIDER: translate("VaultKeysModel", "Provider"),
+        Column.ALIAS: translate("VaultKeysModel", "Alias"),
+        Column.KEY: translate("VaultKeysModel", "Key"),
+        Column.SCOPES: translate("VaultKeysModel", "Scopes"),
+        Column.USAGE: translate("VaultKeysModel", "Usage this month / cap"),
+        Column.UPDATED: translate("VaultKeysModel", "Updated"),
+    }
 
 
 class VaultKeysModel(QAbstractTableModel):
@@ -183,8 +185,10 @@ class VaultKeysModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(entry, column)
         if role == Qt.ItemDataRole.AccessibleTextRole and column is Column.KEY:
-            return _tr("Key ending in %1").replace("%1", self._tails[entry.id]) if self._tails.get(
-                entry.id) else _tr("Hidden key")
+            tail = self._tails.get(entry.id)
+            if tail:
+                return translate("VaultKeysModel", "Key ending in %1").replace("%1", tail)
+            return translate("VaultKeysModel", "Hidden key")
         if role == VaultRole.ENTRY:
             return entry
         if role == VaultRole.ID:
@@ -213,9 +217,12 @@ class VaultKeysModel(QAbstractTableModel):
     def _usage_text(self, entry: VaultEntry) -> str:
         caps = entry.caps
         used = f"${self.usage_of(entry):,.2f}"
-        text = f"{used} / ${caps.monthly_usd:,.2f}" if caps.monthly_usd else _tr("%1, no cap").replace("%1", used)
+        if caps.monthly_usd:
+            text = f"{used} / ${caps.monthly_usd:,.2f}"
+        else:
+            text = translate("VaultKeysModel", "%1, no cap").replace("%1", used)
         if caps.requests_per_day:
-            text += " · " + _tr("%1 req/day").replace("%1", f"{caps.requests_per_day:,}")
+            text += " · " + translate("VaultKeysModel", "%1 req/day").replace("%1", f"{caps.requests_per_day:,}")
         return text
 
     def _tooltip(self, entry: VaultEntry, column: Column) -> str | None:
@@ -223,9 +230,9 @@ class VaultKeysModel(QAbstractTableModel):
             return None
         level = usage_level(self.ratio_of(entry))
         if level is UsageLevel.OVER:
-            return _tr("Over the monthly cap")
+            return translate("VaultKeysModel", "Over the monthly cap")
         if level is UsageLevel.WARN:
-            return _tr("80% or more of the monthly cap used")
+            return translate("VaultKeysModel", "80% or more of the monthly cap used")
         return None
 
     def _raw(self, entry: VaultEntry, column: Column) -> Any:

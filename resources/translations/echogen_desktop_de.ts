@@ -67,7 +67,7 @@
 <context>
     <name>AppShell</name>
     <message>
-        <location filename="../../echogen_desktop/app_shell.py" line="+201"/>
+        <location filename="../../echogen_desktop/app_shell.py" line="+209"/>
         <source>Account created. Open the link in the email we sent you, then sign in.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -101,9 +101,201 @@
     </message>
 </context>
 <context>
+    <name>Columns</name>
+    <message>
+        <location filename="../../echogen_desktop/models/columns.py" line="+49"/>
+        <source>Click to sort</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>This column cannot be sorted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>%1 s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 min %2 s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 h %2 min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Created</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Updated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <location line="+18"/>
+        <location line="+17"/>
+        <source>Title</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-34"/>
+        <source>Source</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Provider</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+17"/>
+        <location line="+20"/>
+        <source>Language</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-35"/>
+        <source>Reading time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Untitled script</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>From article</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Yes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The source article was deleted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Duration</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Speakers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Queued</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Running</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Succeeded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Script generation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Audio render</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cover art</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Status</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Type</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Started</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Finished</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Run time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Job ID</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../echogen_desktop/views/sections/podcasts.py" line="+134"/>
+        <source>Downloaded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Plays from disk, also offline</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Offline</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ConnectionPage</name>
     <message>
-        <location filename="../../echogen_desktop/views/connection_page.py" line="+39"/>
+        <location filename="../../echogen_desktop/views/connection_page.py" line="+42"/>
         <source>Connect: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -143,17 +335,27 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+2"/>
         <source>Checking the connection</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+3"/>
         <source>Connection check result</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+5"/>
+        <source>Check &amp;again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Check the connection again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>&amp;Continue</source>
         <translation type="unfinished"></translation>
     </message>
@@ -163,12 +365,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+54"/>
         <source>Connected: %1 answers as a Supabase project.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+31"/>
         <source>Checking %1 …</source>
         <translation type="unfinished"></translation>
     </message>
@@ -636,7 +838,7 @@
 <context>
     <name>JobDetail</name>
     <message>
-        <location filename="../../echogen_desktop/views/sections/jobs.py" line="+41"/>
+        <location filename="../../echogen_desktop/views/sections/jobs.py" line="+42"/>
         <source>Status</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1019,12 +1221,12 @@
     </message>
     <message>
         <location line="+30"/>
-        <location line="+201"/>
+        <location line="+195"/>
         <source>Not connected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-199"/>
+        <location line="-193"/>
         <source>Connection status</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1039,12 +1241,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+21"/>
         <source>Working</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+8"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1143,6 +1345,39 @@ Start the local demo stack (see the README), or give a project URL and anon key.
     <message>
         <location line="+1"/>
         <source>Show the &amp;player</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>MigrationsNotice</name>
+    <message>
+        <location filename="../../echogen_desktop/views/migrations_notice.py" line="+22"/>
+        <source>This project&apos;s database does not have EchoGen&apos;s schema yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Missing tables: %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Tables without the columns EchoGen needs: %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Tables anyone with the anon key may read (the privileges migration was not applied): %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>To fix it, apply the SQL files in %1 in order: &lt;code&gt;supabase link&lt;/code&gt;, then &lt;code&gt;supabase db push&lt;/code&gt;; or paste each file into the project&apos;s SQL editor, oldest first. They are safe to apply twice. Then press Check again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Step by step: “%1” in the %2.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1274,7 +1509,7 @@ Start the local demo stack (see the README), or give a project URL and anon key.
 <context>
     <name>PassphrasePair</name>
     <message>
-        <location filename="../../echogen_desktop/views/vault/passphrase_fields.py" line="+28"/>
+        <location filename="../../echogen_desktop/views/vault/passphrase_fields.py" line="+29"/>
         <source>New passphrase</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1337,7 +1572,7 @@ Start the local demo stack (see the README), or give a project URL and anon key.
 <context>
     <name>PlaybackController</name>
     <message>
-        <location filename="../../echogen_desktop/controllers/playback.py" line="+152"/>
+        <location filename="../../echogen_desktop/controllers/playback.py" line="+160"/>
         <source>Review notes made offline were sent to the server.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1347,12 +1582,12 @@ Start the local demo stack (see the README), or give a project URL and anon key.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+21"/>
         <source>This download is missing from the disk. Download it again when online.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+104"/>
+        <location line="+142"/>
         <source>Downloading</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1573,7 +1808,7 @@ Start the local demo stack (see the README), or give a project URL and anon key.
 <context>
     <name>PodcastDetail</name>
     <message>
-        <location filename="../../echogen_desktop/views/sections/podcasts.py" line="+48"/>
+        <location filename="../../echogen_desktop/views/sections/podcasts.py" line="-91"/>
         <source>Cover art</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2027,12 +2262,12 @@ Start the local demo stack (see the README), or give a project URL and anon key.
 <context>
     <name>SessionController</name>
     <message>
-        <location filename="../../echogen_desktop/session_controller.py" line="+78"/>
+        <location filename="../../echogen_desktop/session_controller.py" line="+92"/>
         <source>Your session has ended. Please sign in again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+163"/>
+        <location line="+168"/>
         <source>You were signed out. Please sign in again.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2126,12 +2361,12 @@ Start the local demo stack (see the README), or give a project URL and anon key.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+2"/>
         <source>Waiting for the server</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+6"/>
         <source>Error</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2281,6 +2516,127 @@ Start the local demo stack (see the README), or give a project URL and anon key.
     </message>
 </context>
 <context>
+    <name>VaultKeysModel</name>
+    <message>
+        <location filename="../../echogen_desktop/models/vault_keys.py" line="+76"/>
+        <source>Provider</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Alias</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Scopes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Usage this month / cap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Updated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+109"/>
+        <source>Key ending in %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Hidden key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>%1, no cap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 req/day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Over the monthly cap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>80% or more of the monthly cap used</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>VaultMessages</name>
+    <message>
+        <location filename="../../echogen_desktop/views/vault/messages.py" line="+14"/>
+        <source>Wrong passphrase. Try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A stored key was modified or does not belong to this vault.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This vault was written by a newer EchoGen. Update the app to open it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A stored key is corrupt.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The vault header is corrupt.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The vault&apos;s key-derivation parameters were weakened or are invalid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The vault is inconsistent: its keys use different passphrases.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The vault is locked. Unlock it first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>There is no vault yet. Set a passphrase first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A vault already exists for this account. Unlock it with its passphrase.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The key remembered on this device no longer opens the vault. Enter the passphrase.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>VaultSection</name>
     <message>
         <location filename="../../echogen_desktop/views/sections/vault.py" line="+24"/>
@@ -2353,6 +2709,74 @@ Start the local demo stack (see the README), or give a project URL and anon key.
     <message>
         <location line="+12"/>
         <source>No system keychain was found on this computer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>config</name>
+    <message>
+        <location filename="../../echogen_desktop/config.py" line="+65"/>
+        <source>Enter the project URL, for example https://abcdefgh.supabase.co.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>This is not a valid URL.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The URL must start with https:// (or http:// for a local stack).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The URL has no host name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The URL must not contain a user name or password.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Enter only the project address, without a path such as /rest/v1, for example https://abcdefgh.supabase.co.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The URL must not contain a query (?…) or a fragment (#…).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Enter the project&apos;s anon (publishable) key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This is a secret key. The app needs the publishable (anon) key; never share a secret key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>This publishable key is incomplete.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>This does not look like an anon key: expected a JWT (eyJ…) or an sb_publishable_ key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>This is the service_role key, which bypasses all security. Use the anon key instead.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This key is not an anon key (its role is not &quot;anon&quot;).</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

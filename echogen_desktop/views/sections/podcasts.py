@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLayout, QWidget
 
-from echogen_desktop.models.columns import N_, Column, columns_for, exact_time, format_clock
-from echogen_desktop.models.columns import tr as column_tr
+from echogen_desktop.i18n import QT_TRANSLATE_NOOP, translate
+from echogen_desktop.models.columns import Column, columns_for, exact_time, format_clock
 from echogen_desktop.models.paged_table import PagedTableModel
 from echogen_desktop.services.records import Podcast
 from echogen_desktop.services.tables import PODCASTS
@@ -118,9 +118,6 @@ class PodcastDetail(QWidget):
         self.remove_download_button.setVisible(downloaded)
 
 
-DOWNLOADED_TEXT = N_("Downloaded")
-
-
 class PodcastsSection(ListSection):
     key = "podcasts"
     spec = PODCASTS
@@ -133,10 +130,13 @@ class PodcastsSection(ListSection):
     # ------------------------------------------------------------ downloads (marks and buttons)
     def columns(self) -> Any:
         """The server's columns plus one that marks episodes downloaded to this computer."""
-        mark = Column(
-            "downloaded", N_("Offline"), lambda r: column_tr(DOWNLOADED_TEXT) if r.id in self._downloaded else "",
-            tooltip=lambda r: column_tr(N_("Plays from disk, also offline")) if r.id in self._downloaded else None,
-        )
+        def text(record: Podcast) -> str:
+            return translate("Columns", "Downloaded") if record.id in self._downloaded else ""
+
+        def tooltip(record: Podcast) -> str | None:
+            return translate("Columns", "Plays from disk, also offline") if record.id in self._downloaded else None
+
+        mark = Column("downloaded", QT_TRANSLATE_NOOP("Columns", "Offline"), text, tooltip=tooltip)
         return (*columns_for(self.spec), mark)
 
     def set_download_state(self, downloaded: set[str], downloading: set[str]) -> None:
