@@ -1,7 +1,8 @@
 """The app icon and the action icons (SVGs drawn for this project, see resources/LICENSES.md).
 
 Action icons are drawn in ``currentColor``; they are tinted with the palette's text colour when loaded,
-so one set works in light and dark themes, and disabled icons take the palette's disabled text colour.
+so one set works in light and dark themes; disabled icons take the palette's disabled text colour and
+selected ones (a sidebar row) its highlighted text colour.
 """
 
 from __future__ import annotations
@@ -61,8 +62,10 @@ def action_icon(name: str, palette: QPalette | None = None) -> QIcon:
     ratio = screen.devicePixelRatio() if screen is not None else 1.0
     normal = pal.color(QPalette.ColorGroup.Active, QPalette.ColorRole.WindowText)
     disabled = pal.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
+    selected = pal.color(QPalette.ColorGroup.Active, QPalette.ColorRole.HighlightedText)  # on a selected row
     icon = QIcon()
     for size in _PIXMAP_SIZES:
         icon.addPixmap(render(name, normal, size, ratio), QIcon.Mode.Normal)
         icon.addPixmap(render(name, disabled, size, ratio), QIcon.Mode.Disabled)
+        icon.addPixmap(render(name, selected, size, ratio), QIcon.Mode.Selected)
     return icon

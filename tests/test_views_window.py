@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QKeySequence, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from echogen_desktop.colors import is_dark, status_color
+from echogen_desktop.icons import render
 from echogen_desktop.services.records import ContentItem
 from echogen_desktop.views.main_window import MainWindow
 from echogen_desktop.views.theme import apply_scheme, follow_system_theme
@@ -210,5 +212,37 @@ async def test_theme_follows_the_color_scheme(ui: Ui) -> None:
         QApplication.processEvents()
         assert not is_dark(ui.window.palette())
         assert status_color("failed") != dark_badge
+    finally:
+        apply_scheme(app, Qt.ColorScheme.Light)
+
+
+def _ink(icon: QIcon, mode: QIcon.Mode = QIcon.Mode.Normal) -> QColor:
+    """The colour most of an icon's opaque pixels have."""
+    image = icon.pixmap(QSize(20, 20), mode).toImage()
+    counts = Counter(image.pixel(x, y) for x in range(image.width()) for y in range(image.height())
+                     if QColor.fromRgba(image.pixel(x, y)).alpha() == 255)
+    assert counts, "the icon is empty"
+    return QColor.fromRgba(counts.most_common(1)[0][0])
+
+
+def test_sidebar_icons_are_the_projects_own_in_light_and_dark(qtbot: QtBot, tmp_path: Path) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_scheme(app, Qt.ColorScheme.Light)
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    names = ("library", "script", "podcast", "jobs", "vault", "profile")
+    assert window.sidebar.count() == len(names)
+    try:
+        for scheme in (Qt.ColorScheme.Light, Qt.ColorScheme.Dark):
+            apply_scheme(app, scheme)
+            QApplication.processEvents()
+            text = window.palette().color(QPalette.ColorRole.WindowText)
+            for row, name in enumerate(names):
+                icon = window.sidebar.item(row).icon()
+                assert _ink(icon) == text, (scheme, name)
+                assert _ink(icon, QIcon.Mode.Selected) == window.palette().color(QPalette.ColorRole.HighlightedText)
+                drawn = render(name, text, 20).toImage()  # our SVG, not a style's standard pixmap
+                assert icon.pixmap(QSize(20, 20)).toImage().convertToFormat(drawn.format()) == drawn, name
     finally:
         apply_scheme(app, Qt.ColorScheme.Light)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QStackedWidget,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 from echogen_desktop import APP_NAME
 from echogen_desktop.controllers.actions import Actions
 from echogen_desktop.controllers.playback import PlaybackController
+from echogen_desktop.icons import action_icon
 from echogen_desktop.importing.controller import ImportController, default_journal_dir
 from echogen_desktop.importing.journal import UploadJournal
 from echogen_desktop.importing.pipeline import ImportPipeline
@@ -57,14 +57,8 @@ from echogen_desktop.views.sections.vault import VaultSection
 from echogen_desktop.views.widgets.busy_bar import busy_bar
 from echogen_desktop.views.widgets.notification_bar import Level, NotificationBar
 
-_ICONS = (
-    QStyle.StandardPixmap.SP_FileDialogContentsView,  # library
-    QStyle.StandardPixmap.SP_FileDialogDetailedView,  # scripts
-    QStyle.StandardPixmap.SP_MediaVolume,  # podcasts
-    QStyle.StandardPixmap.SP_BrowserReload,  # jobs
-    QStyle.StandardPixmap.SP_DialogSaveButton,  # vault
-    QStyle.StandardPixmap.SP_DirHomeIcon,  # profile
-)
+# The project's own icons (resources/icons/actions), one per section in sidebar order.
+_ICONS = ("library", "script", "podcast", "jobs", "vault", "profile")
 
 
 class Session(Protocol):
@@ -163,7 +157,7 @@ class MainWindow(QMainWindow):
         self.sidebar.setFrameShape(QListWidget.Shape.NoFrame)
         self.section_stack = QStackedWidget()
         for number, (section, icon) in enumerate(zip(self.sections, _ICONS, strict=True), start=1):
-            item = QListWidgetItem(self.style().standardIcon(icon), section.title())
+            item = QListWidgetItem(action_icon(icon, self.palette()), section.title())
             item.setToolTip(self.tr("%1 (Ctrl+%2)").replace("%1", section.title()).replace("%2", str(number)))
             item.setSizeHint(QSize(150, 34))
             self.sidebar.addItem(item)
@@ -417,6 +411,18 @@ class MainWindow(QMainWindow):
     def show_section(self, row: int) -> None:
         if 0 <= row < len(self.sections):
             self.sidebar.setCurrentRow(row)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "sidebar"):
+            self._tint_sidebar()  # the icons are drawn in the palette's colours: redraw on a light/dark switch
+
+    def _tint_sidebar(self) -> None:
+        palette = self.palette()
+        for row, name in enumerate(_ICONS):
+            item = self.sidebar.item(row)
+            if item is not None:
+                item.setIcon(action_icon(name, palette))
 
     def _on_section_changed(self, row: int) -> None:
         if row < 0:
