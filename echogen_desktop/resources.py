@@ -1,7 +1,8 @@
 """Where the bundled files (icons, sounds, translations) are: in a frozen build and in a checkout.
 
-PyInstaller unpacks data next to the executable under ``sys._MEIPASS``; from a source checkout they
-sit in ``resources/`` at the repository root. ``ECHOGEN_RESOURCES`` overrides both (tests, odd installs).
+PyInstaller unpacks data next to the executable under ``sys._MEIPASS``; an installed wheel carries them
+in ``echogen_desktop/_resources/`` (see setup.py); from a source checkout they sit in ``resources/`` at
+the repository root. ``ECHOGEN_RESOURCES`` overrides them all (tests, odd installs).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 ENV_RESOURCES = "ECHOGEN_RESOURCES"
+PACKAGED_DIR = "_resources"  # inside the installed package: setup.py copies resources/ there for a wheel
 
 
 def resources_dir() -> Path:
@@ -20,6 +22,9 @@ def resources_dir() -> Path:
     frozen_root = getattr(sys, "_MEIPASS", None)
     if isinstance(frozen_root, str):
         return Path(frozen_root) / "resources"
+    packaged = Path(__file__).resolve().parent / PACKAGED_DIR
+    if packaged.is_dir():
+        return packaged
     return Path(__file__).resolve().parent.parent / "resources"
 
 
