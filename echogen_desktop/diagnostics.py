@@ -15,6 +15,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QGuiApplication
 
 from echogen_desktop import APP_NAME, __version__
+from echogen_desktop.audio_output import default_audio_output
 from echogen_desktop.logging_setup import REDACTED, last_lines, log_file, redact
 
 LOG_LINES = 200
@@ -40,6 +41,7 @@ def versions() -> dict[str, str]:
             rows[module] = version(module)
         except Exception:  # not installed, or a frozen build without metadata
             rows[module] = "?"
+    rows["Audio output"] = default_audio_output()
     try:
         import keyring
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from echogen_desktop import APP_NAME, __version__
+from echogen_desktop.audio_output import default_audio_output
 from echogen_desktop.resources import is_frozen, resource_path
 
 CLIP = ("sounds", "self-test.wav")
@@ -97,6 +98,7 @@ def play_clip(report: Report) -> None:
         )
     reached = max(positions, default=0)
     report(f"clip: played to the end ({reached} ms of {player.duration()} ms in {elapsed:.2f} s)")
+    report(f"audio output: {default_audio_output()}")  # not a failure: with none, playback is silent
 
 
 def open_main_window(report: Report) -> None:

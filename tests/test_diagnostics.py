@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtMultimedia import QMediaDevices
 from pytestqt.qtbot import QtBot
 
 from echogen_desktop.diagnostics import copy_to_clipboard, gather
@@ -40,6 +41,10 @@ def test_diagnostics_hold_versions_settings_and_log_lines_but_no_secret(
     for secret in (JWT, ANON_JWT, OPENAI_KEY, REFRESH):
         assert secret not in text
     assert "EchoGen Desktop: 0.1.0" in text and "PySide6: " in text and "Qt: " in text
+    if QMediaDevices.audioOutputs():
+        assert "\nAudio output: " in text
+    else:  # this machine: no sound card, so playback would be silent and the report must say why
+        assert "\nAudio output: none found (playback runs silently)\n" in text
     assert "connection/url = http://127.0.0.1:54321" in text
     assert "session/email = creator@example.com" in text
     assert "vault/openai_api_key = [REDACTED]" in text and "debug/last_refresh_token = [REDACTED]" in text
