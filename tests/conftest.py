@@ -56,6 +56,15 @@ class TestUser:
     client: AsyncClient
 
 
+@pytest.fixture(autouse=True)
+def private_user_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test reads or writes the real user's data, settings, cache or log folders (the offline
+    library, QSettings and the logs all live under these on Linux)."""
+    root = tmp_path_factory.mktemp("user-dirs")
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(root / name.lower()))
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[StackInfo]:
     data_dir = stack_tempdir("echogen-test-stack-")
