@@ -34,6 +34,7 @@ def storage_error(status: int, error: str, message: str, *, code: str | None = N
     return JSONResponse(body, status_code=http_status)
 
 
-def gateway_error(status: int, message: str) -> JSONResponse:
+def gateway_error(status: int, message: str, hint: str | None = None) -> JSONResponse:
     """The API gateway's own refusals (missing or unknown API key)."""
-    return JSONResponse({"message": message}, status_code=status)
+    body = {"message": message} if hint is None else {"message": message, "hint": hint}
+    return JSONResponse(body, status_code=status)

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from echogen_devstack.db import Database
-from echogen_devstack.tokens import ProjectKeys, TokenInvalid, verify
+from echogen_devstack.tokens import ProjectKeys, TokenExpired, TokenInvalid, verify
 
 
 @dataclass
@@ -25,6 +25,25 @@ class StackState:
 
 class ApiKeyMissing(Exception):
     """No ``apikey`` header: the gateway refuses before any API sees the request."""
+
+
+class ApiKeyInvalid(Exception):
+    """An ``apikey`` that is not one of the project's keys: Supabase's gateway refuses it before any API."""
+
+
+PROJECT_KEY_ROLES = ("anon", "service_role")
+
+
+def check_project_key(stack: StackState, apikey: str | None) -> None:
+    """The ``apikey`` must be the project's anon or service key (signed with its secret); raises otherwise."""
+    if not apikey:
+        raise ApiKeyMissing("No API key found in request")
+    try:
+        claims = verify(apikey, stack.keys.secret)
+    except (TokenInvalid, TokenExpired) as exc:
+        raise ApiKeyInvalid("Invalid API key") from exc
+    if claims.get("role") not in PROJECT_KEY_ROLES:
+        raise ApiKeyInvalid("Invalid API key")
 
 
 def stack_of(request: Request) -> StackState:

@@ -222,3 +222,24 @@ async def test_admin_users_need_the_service_key(
     assert gone.status_code == 200
     missing = await http.get(f"{stack.url}/auth/v1/admin/users/{made.json()['id']}", headers=service)
     assert missing.status_code == 404 and missing.json()["code"] == "user_not_found"
+
+
+async def test_the_gateway_lets_only_the_projects_own_keys_through(
+    stack: StackInfo, http: httpx.AsyncClient, user_factory: UserFactory
+) -> None:
+    """As Supabase's gateway does for Auth and PostgREST: a key signed elsewhere, or a user's token, is refused."""
+    user = await user_factory()
+    now = int(time.time())
+    other_project = jwt.encode({"iss": "supabase-demo", "role": "anon", "iat": now, "exp": now + 3600},
+                               "another-project-secret-that-is-long-enough-for-hs256", algorithm="HS256")
+    refused = {"message": "Invalid API key", "hint": "Double check your Supabase `anon` or `service_role` API key."}
+    for path in ("/auth/v1/settings", "/rest/v1/profiles"):
+        for key in (other_project, user.access_token, "not-a-jwt"):
+            response = await http.get(stack.url + path, headers={"apikey": key})
+            assert (response.status_code, response.json()) == (401, refused), (path, key[:12])
+        for key in (stack.anon_key, stack.service_key):  # past the gateway: the API itself answers
+            response = await http.get(stack.url + path, headers={"apikey": key})
+            assert response.status_code == 200 or response.json().get("code") == "42501", (path, response.text)
+    with pytest.raises(AuthApiError):  # and so does supabase-py, at the first call
+        client = await make_client(stack, other_project, http)
+        await client.auth.sign_in_with_password({"email": user.email, "password": user.password})

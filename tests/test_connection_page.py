@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import jwt
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -105,6 +107,17 @@ async def test_a_server_that_is_not_supabase_is_named(
     await _settled(page)
     assert page.status.text() == "This URL does not answer like a Supabase project (HTTP 404)."
     assert not page.continue_button.isEnabled()
+
+
+async def test_an_anon_key_of_another_project_is_refused_by_the_server(first_run: Wired, stack: StackInfo) -> None:
+    page = _page(first_run)
+    now = int(time.time())
+    foreign = jwt.encode({"iss": "supabase-demo", "role": "anon", "iat": now, "exp": now + 3600},
+                         "some-other-project-secret-long-enough-for-hs256", algorithm="HS256")
+    page.set_values(stack.url, foreign)  # well-formed, so only the server can tell
+    await _settled(page)
+    assert page.status.text() == "The server refused this anon key."
+    assert not page.continue_button.isEnabled() and page.recheck_button.isVisibleTo(page)
 
 
 async def test_bad_text_is_refused_without_asking_the_server(first_run: Wired, stack: StackInfo) -> None:
