@@ -20,28 +20,22 @@ from typing import Any
 
 import asyncpg
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QMainWindow
 from pytestqt.qtbot import QtBot
 
-from echogen_desktop.app_shell import AppShell
-from echogen_desktop.offline.downloads import DownloadManager
-from echogen_desktop.offline.library import OfflineLibrary
 from echogen_desktop.offline.library_db import LibraryDb
 from echogen_desktop.offline.offline_mode import LibraryRole
 from echogen_desktop.player.review_notes import ReviewNote
 from echogen_desktop.player.transcript import TranscriptRole
-from echogen_desktop.session_controller import SessionController
-from echogen_desktop.session_store import SessionStore
-from echogen_desktop.views.main_window import MainWindow
 from echogen_desktop.views.sections.podcasts import PodcastsSection
 from echogen_devstack.process import free_port
 from echogen_devstack.runner import StackInfo
 from echogen_devstack.seed import DemoLibrary
 from tests.conftest import TestUser, wait_until
-from tests.offline_support import create_episode, file_sha256, sha256, signed_in_backend
+from tests.offline_app_support import download_into, offline_app
+from tests.offline_support import create_episode, file_sha256, sha256
 from tests.player_support import make_wav
-from tests.session_support import MemoryKeyring
 from tests.views_support import Ui, UserFactory, db, open_window, seeded, ui  # noqa: F401
 
 SHOTS = Path(os.environ.get("ECHOGEN_SCREENSHOTS", "/tmp/echogen-app-playback"))
@@ -223,39 +217,14 @@ async def test_download_marks_the_row_and_plays_the_local_file(ui: Ui, private_d
 async def test_offline_start_opens_the_library_and_plays_from_disk(
     stack: StackInfo, user_factory: UserFactory, qtbot: QtBot, tmp_path: Path,
 ) -> None:
-    # While online: download an episode into a library of its own.
     user = await user_factory()
     episode = await create_episode(user, make_wav(4.0))
     db_path = tmp_path / "data" / "library.sqlite3"
-    backend = await signed_in_backend(stack.url, stack.anon_key, user.email, user.password)
-    try:
-        db = LibraryDb(db_path)
-        await OfflineLibrary(db, DownloadManager()).download_episode(backend, episode.podcast_id)
-        db.close()
-    finally:
-        await backend.close()
+    await download_into(db_path, stack, user, episode.podcast_id)
 
     # Start the app against a port nobody listens on.
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    controller = SessionController(settings, SessionStore(MemoryKeyring()), url=f"http://127.0.0.1:{free_port()}",
-                                   anon_key=stack.anon_key, env={})
-    windows: list[MainWindow] = []
-
-    def factory() -> QMainWindow:
-        window = MainWindow(settings, controller=controller, library_db=lambda: LibraryDb(db_path))
-        window.live_updates_enabled = False
-        windows.append(window)
-        return window
-
-    shell = AppShell(controller, factory, offline_library=lambda: bool(LibraryDb(db_path).downloaded_ids()))
-    shell.start()
-    try:
-        await wait_until(lambda: bool(windows) and windows[0].offline_mode and windows[0].isVisible(), 10,
-                         "the offline library did not open")
-        window = windows[0]
+    async with offline_app(f"http://127.0.0.1:{free_port()}", stack.anon_key, db_path, tmp_path) as started:
+        shell, window = started.shell, started.window
         view = window.offline_view
         assert view is not None and view.offline and shell.dialog is None
         assert view.model.rowCount() == 1
@@ -284,13 +253,6 @@ async def test_offline_start_opens_the_library_and_plays_from_disk(
         shell.dialog.reject()
         await asyncio.sleep(0.1)
         assert window.isVisible() and window.offline_mode
-    finally:
-        for window in windows:
-            window.player.shutdown()
-            window.close()
-        controller.runner.cancel_all()
-        await controller.aclose()
-        await asyncio.sleep(0.05)
 
 
 @pytest.mark.qasync
