@@ -280,7 +280,7 @@ class DownloadManager:
         self._tasks: dict[str, asyncio.Task[Path]] = {}
         self._state: dict[str, DownloadProgress] = {}
         self._listeners: list[Callable[[DownloadProgress], None]] = []
-        pin_mmap_threshold()  # 1 MiB chunks are read on worker threads: see echogen_desktop/memory.py
+        pin_mmap_threshold()  # part files are read back in 1 MiB blocks on worker threads: see memory.py
 
     # ------------------------------------------------------------------ public
     @property
@@ -438,6 +438,18 @@ class DownloadManager:
     def _transfer_locked(
         self, spec: DownloadSpec, url: str, report: Callable[[DownloadProgress], None], stop: threading.Event
     ) -> Path:
+        with contextlib.ExitStack() as cleanup:  # the MD5 thread ends however this ends
+            return self._transfer_attempt(spec, url, report, stop, cleanup)
+
+    def _transfer_attempt(
+        self,
+        spec: DownloadSpec,
+        url: str,
+        report: Callable[[DownloadProgress], None],
+        stop: threading.Event,
+        cleanup: contextlib.ExitStack,
+    ) -> Path:
+        md5: Md5Pipe | None = None
         dest, part, side = spec.dest, part_path(spec.dest), sidecar_path(spec.dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         meta = _read_sidecar(side)
@@ -476,19 +488,12 @@ class DownloadManager:
                                              "expected. The download was not kept.")
                 if start == 0 or meta is None:
                     _write_sidecar(side, {"key": spec.key, "title": spec.title, "size": total, "etag": etag})
-                md5 = (_md5_of_prefix(part, start) if start else Md5Pipe()) if _md5_etags(etag, spec.expected_etag) \
-                    else None
-                try:
-                    received = self._write_body(spec, response, start, total, md5, report, stop)
-                except BaseException:
-                    if md5 is not None:
-                        md5.close()
-                    raise
+                if _md5_etags(etag, spec.expected_etag):  # hashed while the bytes arrive
+                    md5 = cleanup.enter_context(_md5_of_prefix(part, start) if start else Md5Pipe())
+                received = self._write_body(spec, response, start, total, md5, report, stop)
         except httpx.TransportError as exc:
             raise _Interrupted(f"{type(exc).__name__}: {exc}") from exc
         if total is not None and received < total:
-            if md5 is not None:
-                md5.close()
             raise _Interrupted(f"short body: {received} of {total} bytes")
         return self._finish(spec, total, etag, md5.hexdigest() if md5 is not None else None)
 

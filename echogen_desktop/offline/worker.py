@@ -105,6 +105,12 @@ class Md5Pipe:
             self._queue.put(self._batch)
             self._batch, self._batched = [], 0
 
+    def __enter__(self) -> Md5Pipe:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def hexdigest(self) -> str:
         self.close()
         return self._digest.hexdigest()
