@@ -160,7 +160,7 @@ class AppShell(QObject):
 
     def _connection_chosen(self, config: ConnectionConfig) -> None:
         self._drop_page()
-        self.controller.connect_to(config, schema_checked=True)
+        self.controller.connect_to(config, checked=True)
 
     def _page_rejected(self) -> None:
         self._drop_page()

@@ -22,7 +22,6 @@ from echogen_desktop.config import ConfigError, ConnectionConfig
 from echogen_desktop.device import device_info
 from echogen_desktop.services.backend import Backend, SignedIn
 from echogen_desktop.services.errors import ErrorKind, ServiceError
-from echogen_desktop.services.schema_check import MigrationsMissing
 from echogen_desktop.session_store import SessionStore
 from echogen_desktop.tasks import TaskRunner
 
@@ -34,7 +33,7 @@ SETTINGS_EMAIL = "session/email"
 # After the access token's expiry, how long to wait for supabase-py's own refresh before checking.
 EXPIRY_GRACE_S = 2.0
 # Short: an unreachable server is the sign-in's business (and the offline library's), not this check's.
-SCHEMA_CHECK_TIMEOUT_S = 3.0
+PROJECT_CHECK_TIMEOUT_S = 3.0
 WATCHDOG_RETRY_MS = 10_000
 
 ErrorCallback = Callable[[ServiceError], None]
@@ -44,15 +43,18 @@ async def _restore(backend: Backend, refresh_token: str) -> SignedIn:
     return await backend.restore(refresh_token)
 
 
-async def _schema_guard(backend: Backend) -> None:
-    """Stop at a database without EchoGen's migrations; any other failure is left to the steps after."""
+async def _project_guard(backend: Backend) -> None:
+    """Stop at a refused key, a URL that is not Supabase, or a database without EchoGen's migrations.
+
+    An unreachable server is not this check's business: sign-in and the offline library handle it.
+    """
     try:
-        await backend.check_schema(timeout=SCHEMA_CHECK_TIMEOUT_S)
-    except MigrationsMissing:
-        await backend.close()
-        raise
+        await backend.check_startup(timeout=PROJECT_CHECK_TIMEOUT_S)
     except ServiceError as exc:
-        log.info("schema check inconclusive: %s", exc.message)
+        if exc.kind in (ErrorKind.MIGRATIONS_MISSING, ErrorKind.INVALID_INPUT):
+            await backend.close()
+            raise
+        log.info("project check inconclusive: %s", exc.message)
 
 
 class SessionController(QObject):
@@ -128,16 +130,16 @@ class SessionController(QObject):
             on_done=lambda _: on_result(None), on_error=on_result, owner=owner,
         )
 
-    def connect_to(self, config: ConnectionConfig, *, schema_checked: bool = False) -> asyncio.Task[Backend]:
-        """``schema_checked``: the connection page's live check just did the schema check."""
+    def connect_to(self, config: ConnectionConfig, *, checked: bool = False) -> asyncio.Task[Backend]:
+        """``checked``: the connection page's live check just checked the key and the schema."""
         old, self.backend = self.backend, None
 
         async def connect() -> Backend:
             if old is not None:
                 await old.close()
             backend = await Backend.connect(config.url, config.anon_key)
-            if not schema_checked:
-                await _schema_guard(backend)
+            if not checked:
+                await _project_guard(backend)
             return backend
 
         def failed(error: ServiceError) -> None:

@@ -12,6 +12,7 @@ import pytest
 from postgrest.exceptions import APIError
 from supabase_auth.errors import AuthApiError, AuthWeakPasswordError
 
+from echogen_desktop.services.errors import ErrorKind, from_exception
 from tests.conftest import StackInfo, TestUser, make_client
 
 UserFactory = Callable[[], Awaitable[TestUser]]
@@ -240,6 +241,11 @@ async def test_the_gateway_lets_only_the_projects_own_keys_through(
         for key in (stack.anon_key, stack.service_key):  # past the gateway: the API itself answers
             response = await http.get(stack.url + path, headers={"apikey": key})
             assert response.status_code == 200 or response.json().get("code") == "42501", (path, response.text)
-    with pytest.raises(AuthApiError):  # and so does supabase-py, at the first call
-        client = await make_client(stack, other_project, http)
+    client = await make_client(stack, other_project, http)
+    with pytest.raises(AuthApiError) as signing_in:  # supabase-py meets it at the first call
         await client.auth.sign_in_with_password({"email": user.email, "password": user.password})
+    with pytest.raises(APIError) as reading:
+        await client.table("profiles").select("id").execute()
+    for raised in (signing_in.value, reading.value):  # and the app says what it means
+        error = from_exception(raised)
+        assert (error.kind, error.message) == (ErrorKind.INVALID_INPUT, "The server refused this anon key.")

@@ -210,3 +210,21 @@ async def test_a_configured_project_without_the_migrations_opens_the_page_not_si
     finally:
         w.shell.quit()
         await w.controller.aclose()
+
+
+async def test_a_configured_key_of_another_project_opens_the_page_not_sign_in(
+    tmp_path: Path, stack: StackInfo
+) -> None:
+    now = int(time.time())
+    foreign = jwt.encode({"iss": "supabase-demo", "role": "anon", "iat": now, "exp": now + 3600},
+                         "some-other-project-secret-long-enough-for-hs256", algorithm="HS256")
+    w = wire(tmp_path, stack.url, foreign, MemoryKeyring())
+    w.shell.start()
+    try:
+        await wait_until(lambda: w.shell.page is not None and w.shell.page.isVisible(), 10, "no connection page")
+        await _settled(_page(w))
+        assert _page(w).status.text() == "The server refused this anon key."
+        assert w.shell.dialog is None and w.controller.backend is None
+    finally:
+        w.shell.quit()
+        await w.controller.aclose()

@@ -23,6 +23,7 @@ from storage3._async.file_api import AsyncBucketProxy
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
 from supabase_auth.types import Session
 
+from echogen_desktop.services import project_check
 from echogen_desktop.services.errors import ErrorKind, ServiceError, from_exception
 from echogen_desktop.services.records import (
     ContentItem,
@@ -35,7 +36,6 @@ from echogen_desktop.services.records import (
     Segment,
     UsageEvent,
 )
-from echogen_desktop.services.schema_check import check_schema
 from echogen_desktop.services.tables import TableSpec
 
 log = logging.getLogger(__name__)
@@ -149,35 +149,17 @@ class Backend:
 
     @staticmethod
     async def check_connection(url: str, anon_key: str, *, timeout: float = 8.0) -> None:
-        """Ask the project's auth settings endpoint whether this URL and key work (before connecting)."""
-        try:
-            async with httpx.AsyncClient(timeout=timeout) as http:
-                response = await http.get(f"{url}/auth/v1/settings", headers={"apikey": anon_key})
-        except httpx.TransportError as exc:
-            raise ServiceError(
-                ErrorKind.UNREACHABLE, "The server cannot be reached. Check the URL and the network."
-            ) from exc
-        if response.status_code in (401, 403):
-            raise ServiceError(ErrorKind.INVALID_INPUT, "The server refused this anon key.")
-        try:
-            settings = response.json() if response.status_code == 200 else None
-        except ValueError:
-            settings = None
-        if not isinstance(settings, dict) or "external" not in settings:
-            raise ServiceError(
-                ErrorKind.INVALID_INPUT,
-                f"This URL does not answer like a Supabase project (HTTP {response.status_code}).",
-            )
+        """Does this URL answer like a Supabase project that takes this key (before connecting)?"""
+        await project_check.check_connection(url, anon_key, timeout=timeout)
 
     @staticmethod
     async def check_project(url: str, anon_key: str, *, timeout: float = 8.0) -> None:
         """``check_connection``, then whether the database has EchoGen's schema (``MigrationsMissing``)."""
-        await Backend.check_connection(url, anon_key, timeout=timeout)
-        await check_schema(url, anon_key, timeout=timeout)
+        await project_check.check_project(url, anon_key, timeout=timeout)
 
-    async def check_schema(self, *, timeout: float = 8.0) -> None:
-        """The schema check over the shared client: ``MigrationsMissing`` when migrations are missing."""
-        await check_schema(self.url, self._client.supabase_key, timeout=timeout, http=self._http)
+    async def check_startup(self, *, timeout: float = 8.0) -> None:
+        """``check_project`` over the shared client, whose connections the session then reuses."""
+        await project_check.check_project(self.url, self._client.supabase_key, timeout=timeout, http=self._http)
 
     # ----------------------------------------------------------------- auth
     @property

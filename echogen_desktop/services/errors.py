@@ -29,6 +29,11 @@ class ErrorKind(enum.Enum):
     SERVER = "server"
 
 
+# What Supabase's API gateway answers to a key that is not the project's (Auth and PostgREST alike).
+GATEWAY_INVALID_KEY = "Invalid API key"
+REFUSED_KEY = "The server refused this anon key."
+
+
 class ServiceError(Exception):
     def __init__(self, kind: ErrorKind, message: str) -> None:
         super().__init__(message)
@@ -77,6 +82,8 @@ def from_exception(exc: BaseException) -> ServiceError:
         return ServiceError(ErrorKind.WEAK_PASSWORD, f"The password is too weak: {exc.message}")
     if isinstance(exc, AuthRetryableError | httpx.TransportError):
         return ServiceError(ErrorKind.UNREACHABLE, "The server cannot be reached. Check the connection and the URL.")
+    if isinstance(exc, AuthError | APIError) and getattr(exc, "message", None) == GATEWAY_INVALID_KEY:
+        return ServiceError(ErrorKind.INVALID_INPUT, REFUSED_KEY)
     if isinstance(exc, AuthApiError) and exc.code in _AUTH_CODES:
         kind, message = _AUTH_CODES[exc.code]
         return ServiceError(kind, message)
