@@ -328,7 +328,9 @@ async def seed_sections(user: TestUser, service_client: AsyncClient) -> None:
         {"user_id": user.id, "script_id": script_ids[i], "audio_path": f"{user.id}/p{i}/episode.mp3",
          "duration_seconds": 60 * i + 5,
          "metadata": {"title": f"Episode {i}", "language": "en-US",
-                      "speakers": [{"name": "Ava", "voice": "v1"}, {"name": "Ben", "voice": "v2"}]}}
+                      "speakers": [{"name": "Ava", "voice": "v1"}, {"name": "Ben", "voice": "v2"}],
+                      "playback": [None, {"position": 20.4, "played": False, "updated_at": "2026-11-30T10:00:00Z"},
+                                   {"position": 0, "played": True, "updated_at": "2026-11-30T10:00:00Z"}][i]}}
         for i in range(3)
     ]).execute()
     await user.client.table("processing_jobs").insert(
@@ -382,6 +384,9 @@ async def test_each_section_model_passes_qtmodeltester(
     episode = next(r for r in range(3) if podcasts.record_at(r).metadata["title"] == "Episode 1")
     assert podcasts.data(podcasts.index(episode, podcasts.column_of("speakers"))) == "Ava, Ben"
     assert podcasts.data(podcasts.index(episode, podcasts.column_of("duration"))) == "1:05"
+    column = podcasts.column_of("listened")
+    listened = {podcasts.record_at(r).metadata["title"]: podcasts.data(podcasts.index(r, column)) for r in range(3)}
+    assert listened == {"Episode 0": "", "Episode 1": "0:45 left", "Episode 2": "Played"}
     scripts = models[SCRIPTS.table]
     assert {scripts.data(scripts.index(r, 0)) for r in range(3)} == {"Script 0", "Script 2", "Untitled script"}
 

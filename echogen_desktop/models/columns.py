@@ -159,12 +159,29 @@ def _podcast_title(podcast: Podcast) -> str:
     return podcast.title
 
 
+def _listened(podcast: Podcast) -> str:
+    """From ``metadata.playback`` (docs/data-conventions.md): played, or the time left where the
+    listener stopped on any device."""
+    playback = podcast.metadata.get("playback")
+    if not isinstance(playback, Mapping):
+        return ""
+    if playback.get("played") is True:
+        return translate("Columns", "Played")
+    position = playback.get("position")
+    if not isinstance(position, int | float) or position <= 0:
+        return ""
+    if podcast.duration_seconds is None:
+        return translate("Columns", "Started")
+    return translate("Columns", "%1 left").replace("%1", format_clock(max(0, podcast.duration_seconds - position)))
+
+
 PODCAST_COLUMNS: tuple[Column, ...] = (
     Column("title", QT_TRANSLATE_NOOP("Columns", "Title"), _podcast_title, tooltip=lambda r: r.audio_path),
     Column(
         "duration", QT_TRANSLATE_NOOP("Columns", "Duration"), lambda r: format_clock(r.duration_seconds),
         "duration_seconds", raw=lambda r: r.duration_seconds, alignment=RIGHT,
     ),
+    Column("listened", QT_TRANSLATE_NOOP("Columns", "Listened"), _listened, alignment=RIGHT),
     Column("language", QT_TRANSLATE_NOOP("Columns", "Language"), _metadata_text("language")),
     Column("speakers", QT_TRANSLATE_NOOP("Columns", "Speakers"), lambda r: ", ".join(_speaker_names(r.metadata))),
     *_time_columns(),
