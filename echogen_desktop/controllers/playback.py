@@ -85,6 +85,7 @@ class PlaybackController(QObject):
         self.active_downloads: set[str] = set()
         self._downloads_bound = False
         self._pushing: set[str] = set()  # podcast ids whose position is being sent
+        self._closing = False
         self._push_again: set[str] = set()
         review.transcript.seekRequested.connect(player.seek)
         review.notes.seekRequested.connect(player.seek)
@@ -297,7 +298,7 @@ class PlaybackController(QObject):
         if not self.online and self.db.episode(podcast_id) is None:
             return  # offline only downloaded episodes play, and their positions are queued
         self.db.set_position(podcast_id, seconds, played)
-        if self._backend is not None:
+        if self._backend is not None and not self._closing:
             self._push_position(podcast_id)
 
     def _push_position(self, podcast_id: str) -> None:
@@ -379,6 +380,7 @@ class PlaybackController(QObject):
         return bool(self._tasks) or bool(self.active_downloads)
 
     def shutdown(self) -> None:
+        self._closing = True  # the last position is queued, and sent after the next sign-in
         self.player.shutdown()
         self._retire_library()
         for task in list(self._tasks):
