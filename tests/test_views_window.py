@@ -246,3 +246,36 @@ def test_sidebar_icons_are_the_projects_own_in_light_and_dark(qtbot: QtBot, tmp_
                 assert icon.pixmap(QSize(20, 20)).toImage().convertToFormat(drawn.format()) == drawn, name
     finally:
         apply_scheme(app, Qt.ColorScheme.Light)
+
+
+def _has_colour(widget: QWidget, colour: QColor) -> bool:
+    image = widget.grab().toImage()
+    wanted = colour.rgb()
+    return any(image.pixel(x, y) == wanted for x in range(image.width()) for y in range(image.height()))
+
+
+def test_links_in_the_article_follow_a_light_dark_switch(qtbot: QtBot) -> None:
+    from datetime import UTC, datetime
+
+    from echogen_desktop.views.sections.library import ContentDetail
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_scheme(app, Qt.ColorScheme.Light)
+    detail = ContentDetail()
+    qtbot.addWidget(detail)
+    detail.resize(600, 400)
+    detail.show()
+    detail.show_item(ContentItem(id="c1", title="T", url="https://example.test/article", provider="firecrawl",
+                                 created_at=datetime.now(UTC), markdown="See [the source](https://example.test/x)."))
+    light_link = detail.palette().color(QPalette.ColorRole.Link)
+    assert _has_colour(detail.source_label, light_link)
+    try:
+        apply_scheme(app, Qt.ColorScheme.Dark)
+        QApplication.processEvents()
+        dark_link = detail.palette().color(QPalette.ColorRole.Link)
+        assert dark_link != light_link
+        assert _has_colour(detail.source_label, dark_link) and not _has_colour(detail.source_label, light_link)
+        assert _has_colour(detail.body.viewport(), dark_link)
+    finally:
+        apply_scheme(app, Qt.ColorScheme.Light)

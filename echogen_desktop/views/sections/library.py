@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QEvent, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -100,6 +100,7 @@ class ContentDetail(QWidget):
         self.source_label.setAccessibleName(self.tr("Source URL"))
         self.source_label.setWordWrap(True)
         self.source_label.linkActivated.connect(self.open_link)
+        self._markdown: str | None = None  # the body's source, parsed again after a palette change
         self.fields = FieldList()
         for key, label in (("provider", self.tr("Provider")), ("language", self.tr("Language")),
                            ("reading_time", self.tr("Reading time")), ("author", self.tr("Author")),
@@ -161,6 +162,7 @@ class ContentDetail(QWidget):
         for key, value in sorted(meta.items()):
             if key not in _SHOWN_METADATA and isinstance(value, str | int | float) and not isinstance(value, bool):
                 self.fields.set_value(key, str(value))
+        self._markdown = item.markdown
         if item.markdown is not None:
             self.body.setMarkdown(item.markdown)
         elif loading:
@@ -169,6 +171,25 @@ class ContentDetail(QWidget):
 
     def clear(self) -> None:
         self.stack.show_empty()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._reparse_links()
+
+    def _reparse_links(self) -> None:
+        """Rich text takes the link colour from the palette when it is parsed: parse again after a
+        light/dark switch, or a link stays dark blue on the dark background."""
+        source = self.source_label.text()
+        if "<a " in source:
+            self.source_label.clear()  # setText with the same text would do nothing
+            self.source_label.setText(source)
+        markdown = self._markdown
+        if markdown:
+            scroll = self.body.verticalScrollBar()
+            position = scroll.value()
+            self.body.setMarkdown(markdown)
+            scroll.setValue(position)
 
     def open_link(self, link: str) -> None:
         QDesktopServices.openUrl(QUrl(link))
