@@ -23,6 +23,7 @@ from storage3._async.file_api import AsyncBucketProxy
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
 from supabase_auth.types import Session
 
+from echogen_desktop.i18n import QT_TRANSLATE_NOOP
 from echogen_desktop.services import project_check
 from echogen_desktop.services.errors import ErrorKind, ServiceError, from_exception
 from echogen_desktop.services.records import (
@@ -88,13 +89,14 @@ def pg_time(at: datetime) -> str:
 
 def _row(value: object) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise ServiceError(ErrorKind.SERVER, "The server sent a row in an unexpected shape.")
+        raise ServiceError(ErrorKind.SERVER, QT_TRANSLATE_NOOP(
+            "ServiceError", "The server sent a row in an unexpected shape."))
     return value
 
 
 def _first(data: object) -> Mapping[str, Any]:
     if not isinstance(data, list) or not data:
-        raise ServiceError(ErrorKind.NOT_FOUND, "That item no longer exists.")
+        raise ServiceError(ErrorKind.NOT_FOUND, QT_TRANSLATE_NOOP("ServiceError", "That item no longer exists."))
     return _row(data[0])
 
 
@@ -137,7 +139,8 @@ class Backend:
             client = await acreate_client(url, anon_key, options=options)
         except Exception as exc:
             await http.aclose()
-            raise ServiceError(ErrorKind.INVALID_INPUT, f"Cannot use this project URL or key: {exc}") from exc
+            raise ServiceError(ErrorKind.INVALID_INPUT, QT_TRANSLATE_NOOP(
+                "ServiceError", "Cannot use this project URL or key: %1"), str(exc)) from exc
         return cls(client, http, url)
 
     async def close(self) -> None:
@@ -197,12 +200,14 @@ class Backend:
         """The apikey and the signed-in user's bearer token (refreshed first when it has expired)."""
         session = await self._client.auth.get_session()
         if session is None:
-            raise ServiceError(ErrorKind.SESSION_EXPIRED, "You are signed out. Please sign in.")
+            raise ServiceError(ErrorKind.SESSION_EXPIRED, QT_TRANSLATE_NOOP(
+                "ServiceError", "You are signed out. Please sign in."))
         return {"apikey": self._client.supabase_key, "Authorization": f"Bearer {session.access_token}"}
 
     def _require_user(self) -> SignedIn:
         if self._user is None:
-            raise ServiceError(ErrorKind.SESSION_EXPIRED, "You are signed out. Please sign in.")
+            raise ServiceError(ErrorKind.SESSION_EXPIRED, QT_TRANSLATE_NOOP(
+                "ServiceError", "You are signed out. Please sign in."))
         return self._user
 
     @_wraps_errors
@@ -295,13 +300,15 @@ class Backend:
             "id", job_id
         ).in_("status", [JobStatus.QUEUED.value, JobStatus.RUNNING.value]).execute()
         if not response.data:
-            raise ServiceError(ErrorKind.CONFLICT, "Only a queued or running job can be cancelled.")
+            raise ServiceError(ErrorKind.CONFLICT, QT_TRANSLATE_NOOP(
+                "ServiceError", "Only a queued or running job can be cancelled."))
         return Job.from_row(_first(response.data))
 
     async def retry_job(self, job: Job) -> Job:
         """A failed job is retried as a new job with the same payload; the old one stays as history."""
         if job.status is not JobStatus.FAILED:
-            raise ServiceError(ErrorKind.CONFLICT, "Only a failed job can be retried.")
+            raise ServiceError(ErrorKind.CONFLICT, QT_TRANSLATE_NOOP(
+                "ServiceError", "Only a failed job can be retried."))
         return await self.create_job(job.job_type, job.payload)
 
     @_wraps_errors
@@ -310,7 +317,7 @@ class Backend:
             {"segments": [s.to_json() for s in segments]}
         ).eq("id", script_id).execute()
         if not response.data:
-            raise ServiceError(ErrorKind.NOT_FOUND, "That script no longer exists.")
+            raise ServiceError(ErrorKind.NOT_FOUND, QT_TRANSLATE_NOOP("ServiceError", "That script no longer exists."))
         return Script.from_row(_first(response.data))
 
     @_wraps_errors
@@ -374,7 +381,8 @@ class Backend:
             written = await request.execute()
             if written.data:
                 return Podcast.from_row(_first(written.data))
-        raise ServiceError(ErrorKind.CONFLICT, "The episode kept changing on the server. Try again in a moment.")
+        raise ServiceError(ErrorKind.CONFLICT, QT_TRANSLATE_NOOP(
+            "ServiceError", "The episode kept changing on the server. Try again in a moment."))
 
     async def _remove_podcast_objects(self, podcast: Podcast) -> None:
         await self._client.storage.from_(AUDIO_BUCKET).remove([podcast.audio_path])
@@ -387,7 +395,8 @@ class Backend:
         response = await self._client.storage.from_(bucket).create_signed_url(path, max(1, int(expires_in)))
         url = response.get("signedURL")
         if not isinstance(url, str):
-            raise ServiceError(ErrorKind.SERVER, "Storage did not return a signed URL.")
+            raise ServiceError(ErrorKind.SERVER, QT_TRANSLATE_NOOP(
+                "ServiceError", "Storage did not return a signed URL."))
         return url
 
     @_wraps_errors

@@ -2,16 +2,21 @@
 
 supabase-py raises a different exception per sub-client (and postgrest's carries no HTTP
 status); views only ever see ServiceError, whose message never contains a token or a key.
+Messages are English templates marked for translation in context "ServiceError" (``%1``… for the
+parts filled in); ``message`` translates when read, so the service layer needs no translator.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 
 import httpx
 from postgrest.exceptions import APIError
 from storage3.exceptions import StorageApiError
 from supabase_auth.errors import AuthApiError, AuthError, AuthRetryableError, AuthWeakPasswordError
+
+from echogen_desktop.i18n import QT_TRANSLATE_NOOP, translate
 
 
 class ErrorKind(enum.Enum):
@@ -31,46 +36,72 @@ class ErrorKind(enum.Enum):
 
 # What Supabase's API gateway answers to a key that is not the project's (Auth and PostgREST alike).
 GATEWAY_INVALID_KEY = "Invalid API key"
-REFUSED_KEY = "The server refused this anon key."
+REFUSED_KEY = QT_TRANSLATE_NOOP("ServiceError", "The server refused this anon key.")
+
+
+def _fill(text: str, parts: tuple[str, ...]) -> str:
+    """%1, %2… replaced in one pass (a part that itself holds "%2" stays as it is)."""
+    def part(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        return parts[number - 1] if 1 <= number <= len(parts) else match.group(0)
+
+    return re.sub(r"%(\d)", part, text)
 
 
 class ServiceError(Exception):
-    def __init__(self, kind: ErrorKind, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
+    """``message``: a template marked with QT_TRANSLATE_NOOP("ServiceError", ...); ``parts`` fill %1, %2…"""
 
+    def __init__(self, kind: ErrorKind, message: str, *parts: str) -> None:
+        super().__init__(_fill(message, parts))  # str(error), for logs, stays English
+        self.kind = kind
+        self.template = message
+        self.parts = parts
+
+    @property
+    def message(self) -> str:
+        """In the user's language where a translation is installed."""
+        return _fill(translate("ServiceError", self.template), self.parts)
+
+
+SESSION_ENDED = QT_TRANSLATE_NOOP("ServiceError", "Your session has ended. Please sign in again.")
+MISSING_TABLE = QT_TRANSLATE_NOOP(
+    "ServiceError", "The server's database is missing a table: apply the EchoGen migrations.")
+UNREACHABLE = QT_TRANSLATE_NOOP("ServiceError", "The server cannot be reached. Check the connection and the URL.")
 
 _AUTH_CODES: dict[str, tuple[ErrorKind, str]] = {
-    "invalid_credentials": (ErrorKind.INVALID_CREDENTIALS, "The email address or password is wrong."),
-    "email_not_confirmed": (
-        ErrorKind.EMAIL_NOT_CONFIRMED, "This email address is not confirmed yet. Check your inbox for the link."
-    ),
-    "user_already_exists": (ErrorKind.USER_EXISTS, "An account with this email address already exists. Sign in."),
-    "email_exists": (ErrorKind.USER_EXISTS, "An account with this email address already exists."),
-    "validation_failed": (ErrorKind.INVALID_INPUT, "Check the email address and password."),
-    "refresh_token_not_found": (ErrorKind.SESSION_EXPIRED, "Your session has ended. Please sign in again."),
-    "refresh_token_already_used": (ErrorKind.SESSION_EXPIRED, "Your session has ended. Please sign in again."),
-    "session_not_found": (ErrorKind.SESSION_EXPIRED, "Your session has ended. Please sign in again."),
-    "bad_jwt": (ErrorKind.SESSION_EXPIRED, "Your session has ended. Please sign in again."),
-    "over_request_rate_limit": (ErrorKind.SERVER, "Too many attempts. Wait a minute and try again."),
+    "invalid_credentials": (
+        ErrorKind.INVALID_CREDENTIALS, QT_TRANSLATE_NOOP("ServiceError", "The email address or password is wrong.")),
+    "email_not_confirmed": (ErrorKind.EMAIL_NOT_CONFIRMED, QT_TRANSLATE_NOOP(
+        "ServiceError", "This email address is not confirmed yet. Check your inbox for the link.")),
+    "user_already_exists": (ErrorKind.USER_EXISTS, QT_TRANSLATE_NOOP(
+        "ServiceError", "An account with this email address already exists. Sign in.")),
+    "email_exists": (ErrorKind.USER_EXISTS, QT_TRANSLATE_NOOP(
+        "ServiceError", "An account with this email address already exists.")),
+    "validation_failed": (
+        ErrorKind.INVALID_INPUT, QT_TRANSLATE_NOOP("ServiceError", "Check the email address and password.")),
+    "refresh_token_not_found": (ErrorKind.SESSION_EXPIRED, SESSION_ENDED),
+    "refresh_token_already_used": (ErrorKind.SESSION_EXPIRED, SESSION_ENDED),
+    "session_not_found": (ErrorKind.SESSION_EXPIRED, SESSION_ENDED),
+    "bad_jwt": (ErrorKind.SESSION_EXPIRED, SESSION_ENDED),
+    "over_request_rate_limit": (
+        ErrorKind.SERVER, QT_TRANSLATE_NOOP("ServiceError", "Too many attempts. Wait a minute and try again.")),
 }
 
 _REST_CODES: dict[str, tuple[ErrorKind, str]] = {
-    "PGRST301": (ErrorKind.SESSION_EXPIRED, "Your session is not valid any more. Please sign in again."),
-    "PGRST303": (ErrorKind.SESSION_EXPIRED, "Your session has expired. Please sign in again."),
-    "PGRST116": (ErrorKind.NOT_FOUND, "That item no longer exists."),
-    "PGRST205": (
-        ErrorKind.MIGRATIONS_MISSING, "The server's database is missing a table: apply the EchoGen migrations."
-    ),
-    "42P01": (
-        ErrorKind.MIGRATIONS_MISSING, "The server's database is missing a table: apply the EchoGen migrations."
-    ),
-    "42501": (ErrorKind.FORBIDDEN, "You are not allowed to do that."),
-    "23505": (ErrorKind.CONFLICT, "An item like this already exists."),
-    "23503": (ErrorKind.CONFLICT, "This item is still referenced by another one."),
-    "23514": (ErrorKind.INVALID_INPUT, "The server refused a value that is out of range."),
-    "22P02": (ErrorKind.INVALID_INPUT, "The server refused a value in the wrong format."),
+    "PGRST301": (ErrorKind.SESSION_EXPIRED, QT_TRANSLATE_NOOP(
+        "ServiceError", "Your session is not valid any more. Please sign in again.")),
+    "PGRST303": (ErrorKind.SESSION_EXPIRED, QT_TRANSLATE_NOOP(
+        "ServiceError", "Your session has expired. Please sign in again.")),
+    "PGRST116": (ErrorKind.NOT_FOUND, QT_TRANSLATE_NOOP("ServiceError", "That item no longer exists.")),
+    "PGRST205": (ErrorKind.MIGRATIONS_MISSING, MISSING_TABLE),
+    "42P01": (ErrorKind.MIGRATIONS_MISSING, MISSING_TABLE),
+    "42501": (ErrorKind.FORBIDDEN, QT_TRANSLATE_NOOP("ServiceError", "You are not allowed to do that.")),
+    "23505": (ErrorKind.CONFLICT, QT_TRANSLATE_NOOP("ServiceError", "An item like this already exists.")),
+    "23503": (ErrorKind.CONFLICT, QT_TRANSLATE_NOOP("ServiceError", "This item is still referenced by another one.")),
+    "23514": (ErrorKind.INVALID_INPUT, QT_TRANSLATE_NOOP(
+        "ServiceError", "The server refused a value that is out of range.")),
+    "22P02": (ErrorKind.INVALID_INPUT, QT_TRANSLATE_NOOP(
+        "ServiceError", "The server refused a value in the wrong format.")),
 }
 
 
@@ -79,31 +110,38 @@ def from_exception(exc: BaseException) -> ServiceError:
     if isinstance(exc, ServiceError):
         return exc
     if isinstance(exc, AuthWeakPasswordError):
-        return ServiceError(ErrorKind.WEAK_PASSWORD, f"The password is too weak: {exc.message}")
+        return ServiceError(ErrorKind.WEAK_PASSWORD, QT_TRANSLATE_NOOP("ServiceError", "The password is too weak: %1"),
+                            str(exc.message))
     if isinstance(exc, AuthRetryableError | httpx.TransportError):
-        return ServiceError(ErrorKind.UNREACHABLE, "The server cannot be reached. Check the connection and the URL.")
+        return ServiceError(ErrorKind.UNREACHABLE, UNREACHABLE)
     if isinstance(exc, AuthError | APIError) and getattr(exc, "message", None) == GATEWAY_INVALID_KEY:
         return ServiceError(ErrorKind.INVALID_INPUT, REFUSED_KEY)
     if isinstance(exc, AuthApiError) and exc.code in _AUTH_CODES:
         kind, message = _AUTH_CODES[exc.code]
         return ServiceError(kind, message)
     if isinstance(exc, AuthError):
-        return ServiceError(ErrorKind.SERVER, f"Sign-in failed: {exc.message}")
+        return ServiceError(ErrorKind.SERVER, QT_TRANSLATE_NOOP("ServiceError", "Sign-in failed: %1"), str(exc.message))
     if isinstance(exc, APIError):
         code = str(exc.code or "")
         if code in _REST_CODES:
             kind, message = _REST_CODES[code]
             return ServiceError(kind, message)
-        return ServiceError(ErrorKind.SERVER, f"The server refused the request ({code}): {exc.message}")
+        refused = QT_TRANSLATE_NOOP("ServiceError", "The server refused the request (%1): %2")
+        return ServiceError(ErrorKind.SERVER, refused, code, str(exc.message))
     if isinstance(exc, StorageApiError):
         status = str(exc.status)
         if status == "404":
-            return ServiceError(ErrorKind.NOT_FOUND, "The file is not in storage any more.")
+            return ServiceError(ErrorKind.NOT_FOUND, QT_TRANSLATE_NOOP(
+                "ServiceError", "The file is not in storage any more."))
         if status == "403":
-            return ServiceError(ErrorKind.FORBIDDEN, "You are not allowed to access that file.")
+            return ServiceError(ErrorKind.FORBIDDEN, QT_TRANSLATE_NOOP(
+                "ServiceError", "You are not allowed to access that file."))
         if status == "413":
-            return ServiceError(ErrorKind.INVALID_INPUT, "The file is larger than the server accepts.")
-        return ServiceError(ErrorKind.SERVER, f"Storage refused the request: {exc.message}")
+            return ServiceError(ErrorKind.INVALID_INPUT, QT_TRANSLATE_NOOP(
+                "ServiceError", "The file is larger than the server accepts."))
+        return ServiceError(ErrorKind.SERVER, QT_TRANSLATE_NOOP("ServiceError", "Storage refused the request: %1"),
+                            str(exc.message))
     if isinstance(exc, httpx.HTTPStatusError):
-        return ServiceError(ErrorKind.SERVER, f"The server answered {exc.response.status_code}.")
-    return ServiceError(ErrorKind.SERVER, f"Unexpected error: {type(exc).__name__}")
+        return ServiceError(ErrorKind.SERVER, QT_TRANSLATE_NOOP("ServiceError", "The server answered %1."),
+                            str(exc.response.status_code))
+    return ServiceError(ErrorKind.SERVER, QT_TRANSLATE_NOOP("ServiceError", "Unexpected error: %1"), type(exc).__name__)

@@ -11,10 +11,11 @@ import asyncio
 
 import httpx
 
+from echogen_desktop.i18n import QT_TRANSLATE_NOOP
 from echogen_desktop.services.errors import REFUSED_KEY, ErrorKind, ServiceError
 from echogen_desktop.services.schema_check import check_schema
 
-UNREACHABLE = "The server cannot be reached. Check the URL and the network."
+UNREACHABLE = QT_TRANSLATE_NOOP("ServiceError", "The server cannot be reached. Check the URL and the network.")
 
 
 async def _settings(http: httpx.AsyncClient, url: str, anon_key: str, timeout: float) -> httpx.Response:
@@ -42,7 +43,8 @@ async def check_connection(
     if not isinstance(settings, dict) or "external" not in settings:
         raise ServiceError(
             ErrorKind.INVALID_INPUT,
-            f"This URL does not answer like a Supabase project (HTTP {response.status_code}).",
+            QT_TRANSLATE_NOOP("ServiceError", "This URL does not answer like a Supabase project (HTTP %1)."),
+            str(response.status_code),
         )
 
 

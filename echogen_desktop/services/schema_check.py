@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from echogen_desktop.i18n import QT_TRANSLATE_NOOP
 from echogen_desktop.services.errors import ErrorKind, ServiceError
 
 log = logging.getLogger(__name__)
@@ -74,9 +75,13 @@ class MigrationsMissing(ServiceError):
     def __init__(self, report: SchemaReport) -> None:
         super().__init__(
             ErrorKind.MIGRATIONS_MISSING,
-            f"This project's database does not have EchoGen's schema ({report.summary()}). Apply the SQL files "
-            f"in {MIGRATIONS_DIR} in order (supabase db push, or paste each into the SQL editor, oldest first), "
-            f'then check again. See "{README_SECTION}" in the README.',
+            QT_TRANSLATE_NOOP(
+                "ServiceError",
+                "This project's database does not have EchoGen's schema (%1). Apply the SQL files in %2 in order "
+                "(supabase db push, or paste each into the SQL editor, oldest first), then check again. "
+                'See "%3" in the README.',
+            ),
+            report.summary(), MIGRATIONS_DIR, README_SECTION,
         )
         self.report = report
 
@@ -130,9 +135,8 @@ async def check_schema(
             async with httpx.AsyncClient(timeout=timeout) as own:
                 report = await inspect_schema(own, url, anon_key)
     except (httpx.TransportError, TimeoutError) as exc:
-        raise ServiceError(
-            ErrorKind.UNREACHABLE, "The server cannot be reached. Check the URL and the network."
-        ) from exc
+        raise ServiceError(ErrorKind.UNREACHABLE, QT_TRANSLATE_NOOP(
+            "ServiceError", "The server cannot be reached. Check the URL and the network.")) from exc
     if not report.ok:
         log.warning("schema check of %s: %s", url, report.summary())
         raise MigrationsMissing(report)

@@ -20,6 +20,7 @@ import httpx
 from postgrest.exceptions import APIError
 from storage3.exceptions import StorageApiError
 
+from echogen_desktop.i18n import QT_TRANSLATE_NOOP
 from echogen_desktop.importing.encoding import blocks
 from echogen_desktop.importing.pipeline import TRANSCRIPTS_BUCKET, ProgressCallback
 from echogen_desktop.memory import pin_mmap_threshold
@@ -83,7 +84,8 @@ class TranscriptStore:
     def user_id(self) -> str:
         user = self._backend.user
         if user is None:
-            raise ServiceError(ErrorKind.SESSION_EXPIRED, "You are signed out. Please sign in.")
+            raise ServiceError(ErrorKind.SESSION_EXPIRED, QT_TRANSLATE_NOOP(
+                "ServiceError", "You are signed out. Please sign in."))
         return user.user_id
 
     async def file_size_limit(self) -> int:
@@ -135,7 +137,8 @@ class TranscriptStore:
         except Exception as exc:
             raise from_exception(exc) from exc
         if not response.data or not isinstance(response.data[0], Mapping):
-            raise ServiceError(ErrorKind.SERVER, "The new item was saved but cannot be read back.")
+            raise ServiceError(ErrorKind.SERVER, QT_TRANSLATE_NOOP(
+                "ServiceError", "The new item was saved but cannot be read back."))
         return ContentItem.from_row(response.data[0])
 
     async def remove(self, object_path: str) -> None:
@@ -172,7 +175,8 @@ class TranscriptStore:
             while sent < size:
                 chunk: bytes = await asyncio.to_thread(handle.read, min(self.chunk_size, size - sent))
                 if not chunk:
-                    raise ServiceError(ErrorKind.INVALID_INPUT, f"“{source.name}” changed while it was uploading.")
+                    raise ServiceError(ErrorKind.INVALID_INPUT, QT_TRANSLATE_NOOP(
+                        "ServiceError", "“%1” changed while it was uploading."), source.name)
                 sent += len(chunk)
                 yield chunk
                 progress(sent, size)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from echogen_desktop import vault
+from echogen_desktop.i18n import QT_TRANSLATE_NOOP
 from echogen_desktop.services.backend import Backend, SignedIn
 from echogen_desktop.services.errors import ErrorKind, ServiceError, from_exception
 from echogen_desktop.services.records import parse_time
@@ -34,18 +35,20 @@ COLUMNS = "id,user_id,provider,key_alias,encrypted_key,metadata,created_at,updat
 TOKEN_PREFIX = "v1:"  # the remembered-key token: "v1:" + base64(check) + ":" + base64(key)
 
 _REASONS: dict[str, str] = {
-    "WrongPassphrase": "Wrong passphrase.",
-    "TamperedCiphertext": "This key was modified or does not belong here.",
-    "UnknownVersion": "This vault was written by a newer EchoGen. Update the app.",
-    "MalformedCiphertext": "This stored key is corrupt.",
-    "InsecureParameters": "The vault parameters were weakened or are invalid.",
-    "MalformedHeader": "The vault header is corrupt.",
-    "InconsistentVault": "The vault is inconsistent: its keys were sealed with different passphrases.",
-    "InvalidBinding": "This key cannot be stored (invalid provider).",
-    "VaultLocked": "The vault is locked. Unlock it first.",
-    "NoVault": "There is no vault yet. Set a passphrase first.",
-    "VaultExists": "A vault already exists. Unlock it with its passphrase.",
-    "StaleRememberedKey": "The key remembered on this device no longer opens the vault.",
+    "WrongPassphrase": QT_TRANSLATE_NOOP("ServiceError", "Wrong passphrase."),
+    "TamperedCiphertext": QT_TRANSLATE_NOOP("ServiceError", "This key was modified or does not belong here."),
+    "UnknownVersion": QT_TRANSLATE_NOOP("ServiceError", "This vault was written by a newer EchoGen. Update the app."),
+    "MalformedCiphertext": QT_TRANSLATE_NOOP("ServiceError", "This stored key is corrupt."),
+    "InsecureParameters": QT_TRANSLATE_NOOP("ServiceError", "The vault parameters were weakened or are invalid."),
+    "MalformedHeader": QT_TRANSLATE_NOOP("ServiceError", "The vault header is corrupt."),
+    "InconsistentVault": QT_TRANSLATE_NOOP(
+        "ServiceError", "The vault is inconsistent: its keys were sealed with different passphrases."),
+    "InvalidBinding": QT_TRANSLATE_NOOP("ServiceError", "This key cannot be stored (invalid provider)."),
+    "VaultLocked": QT_TRANSLATE_NOOP("ServiceError", "The vault is locked. Unlock it first."),
+    "NoVault": QT_TRANSLATE_NOOP("ServiceError", "There is no vault yet. Set a passphrase first."),
+    "VaultExists": QT_TRANSLATE_NOOP("ServiceError", "A vault already exists. Unlock it with its passphrase."),
+    "StaleRememberedKey": QT_TRANSLATE_NOOP(
+        "ServiceError", "The key remembered on this device no longer opens the vault."),
 }
 
 
@@ -53,7 +56,8 @@ class VaultFailure(ServiceError):
     """A vault operation failed; ``reason`` is the VaultError class name (or a service-level reason)."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(ErrorKind.INVALID_INPUT, _REASONS.get(reason, "The vault cannot be used."))
+        super().__init__(ErrorKind.INVALID_INPUT, _REASONS.get(reason) or QT_TRANSLATE_NOOP(
+            "ServiceError", "The vault cannot be used."))
         self.reason = reason
 
 
@@ -221,7 +225,8 @@ class VaultService:
     def _user_id(self) -> str:
         user = self._backend.user
         if user is None:
-            raise ServiceError(ErrorKind.SESSION_EXPIRED, "You are signed out. Please sign in.")
+            raise ServiceError(ErrorKind.SESSION_EXPIRED, QT_TRANSLATE_NOOP(
+                "ServiceError", "You are signed out. Please sign in."))
         return user.user_id
 
     def _require_key(self) -> VaultKey:
@@ -285,7 +290,7 @@ class VaultService:
     async def create(self, passphrase: str) -> None:
         """First use: derive a new vault key. Nothing is stored until the first key is added."""
         if not passphrase:
-            raise ServiceError(ErrorKind.INVALID_INPUT, "Enter a passphrase.")
+            raise ServiceError(ErrorKind.INVALID_INPUT, QT_TRANSLATE_NOOP("ServiceError", "Enter a passphrase."))
         user_id, epoch = self._user_id(), self._epoch
         if await self.has_vault():
             raise VaultFailure("VaultExists")
@@ -340,7 +345,8 @@ class VaultService:
         for row in await self._rows():
             if row.get("id") != exclude_id and same_slot(
                     str(row.get("provider") or ""), str(row.get("key_alias") or ""), provider, alias):
-                raise ServiceError(ErrorKind.CONFLICT, "You already have a key with this provider and alias.")
+                raise ServiceError(ErrorKind.CONFLICT, QT_TRANSLATE_NOOP(
+                    "ServiceError", "You already have a key with this provider and alias."))
 
     async def add(self, provider: str, alias: str, secret: str, scopes: Iterable[str] = (),
                   caps: Caps = Caps()) -> VaultEntry:
@@ -391,7 +397,7 @@ class VaultService:
         """Re-seal every key under a new salt and passphrase, written in ONE bulk upsert (one
         transaction): on any failure the server keeps the old vault, readable as before."""
         if not new:
-            raise ServiceError(ErrorKind.INVALID_INPUT, "Enter a new passphrase.")
+            raise ServiceError(ErrorKind.INVALID_INPUT, QT_TRANSLATE_NOOP("ServiceError", "Enter a new passphrase."))
         old_key, user_id, epoch = self._require_key(), self._user_id(), self._epoch
         rows = await self._rows()
         try:
@@ -440,7 +446,7 @@ def _parse_token(token: str, header: VaultHeader) -> bytearray:
 
 def _first(data: object) -> Mapping[str, Any]:
     if not isinstance(data, list) or not data or not isinstance(data[0], Mapping):
-        raise ServiceError(ErrorKind.NOT_FOUND, "That key no longer exists.")
+        raise ServiceError(ErrorKind.NOT_FOUND, QT_TRANSLATE_NOOP("ServiceError", "That key no longer exists."))
     return data[0]
 
 

@@ -145,12 +145,12 @@
     <message>
         <location line="+12"/>
         <location line="+18"/>
-        <location line="+17"/>
+        <location line="+33"/>
         <source>Title</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-34"/>
+        <location line="-50"/>
         <source>Source</source>
         <translation type="unfinished"></translation>
     </message>
@@ -162,12 +162,12 @@
     <message>
         <location line="+1"/>
         <location line="+17"/>
-        <location line="+20"/>
+        <location line="+37"/>
         <source>Language</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-35"/>
+        <location line="-52"/>
         <source>Reading time</source>
         <translation type="unfinished"></translation>
     </message>
@@ -197,12 +197,27 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+17"/>
+        <source>Played</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>%1 left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>Duration</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
+        <source>Listened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Speakers</source>
         <translation type="unfinished"></translation>
     </message>
@@ -257,7 +272,8 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-53"/>
+        <location line="+56"/>
         <source>Started</source>
         <translation type="unfinished"></translation>
     </message>
@@ -383,7 +399,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Provider</source>
         <translation type="unfinished"></translation>
     </message>
@@ -453,7 +469,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+15"/>
         <source>Loading…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -607,7 +623,7 @@
 <context>
     <name>GenerateScriptDialog</name>
     <message>
-        <location filename="../../echogen_desktop/views/sections/library.py" line="-121"/>
+        <location filename="../../echogen_desktop/views/sections/library.py" line="-123"/>
         <source>Generate script</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1164,7 +1180,7 @@
 <context>
     <name>LibrarySection</name>
     <message>
-        <location filename="../../echogen_desktop/views/sections/library.py" line="+106"/>
+        <location filename="../../echogen_desktop/views/sections/library.py" line="+127"/>
         <source>Library</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1215,7 +1231,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../echogen_desktop/views/main_window.py" line="+108"/>
+        <location filename="../../echogen_desktop/views/main_window.py" line="+102"/>
         <source>Import</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1297,12 +1313,12 @@
     </message>
     <message>
         <location line="+3"/>
-        <location line="+220"/>
+        <location line="+232"/>
         <source>Offline</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-216"/>
+        <location line="-228"/>
         <source>Signed in as %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1328,7 +1344,7 @@ Start the local demo stack (see the README), or give a project URL and anon key.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+100"/>
+        <location line="+112"/>
         <source>&amp;Player</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1572,7 +1588,7 @@ Start the local demo stack (see the README), or give a project URL and anon key.
 <context>
     <name>PlaybackController</name>
     <message>
-        <location filename="../../echogen_desktop/controllers/playback.py" line="+160"/>
+        <location filename="../../echogen_desktop/controllers/playback.py" line="+161"/>
         <source>Review notes made offline were sent to the server.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2260,9 +2276,302 @@ Start the local demo stack (see the README), or give a project URL and anon key.
     </message>
 </context>
 <context>
+    <name>ServiceError</name>
+    <message>
+        <location filename="../../echogen_desktop/services/backend.py" line="+92"/>
+        <source>The server sent a row in an unexpected shape.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <location filename="../../echogen_desktop/services/errors.py" line="+95"/>
+        <source>That item no longer exists.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+43"/>
+        <source>Cannot use this project URL or key: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+61"/>
+        <location line="+6"/>
+        <location filename="../../echogen_desktop/services/upload_service.py" line="+87"/>
+        <location filename="../../echogen_desktop/services/vault_service.py" line="+228"/>
+        <source>You are signed out. Please sign in.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+94"/>
+        <source>Only a queued or running job can be cancelled.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Only a failed job can be retried.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>That script no longer exists.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+64"/>
+        <source>The episode kept changing on the server. Try again in a moment.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Storage did not return a signed URL.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../echogen_desktop/services/errors.py" line="-56"/>
+        <source>The server refused this anon key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>Your session has ended. Please sign in again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server&apos;s database is missing a table: apply the EchoGen migrations.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The server cannot be reached. Check the connection and the URL.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The email address or password is wrong.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>This email address is not confirmed yet. Check your inbox for the link.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>An account with this email address already exists. Sign in.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>An account with this email address already exists.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Check the email address and password.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Too many attempts. Wait a minute and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Your session is not valid any more. Please sign in again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Your session has expired. Please sign in again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>You are not allowed to do that.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>An item like this already exists.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>This item is still referenced by another one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server refused a value that is out of range.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The server refused a value in the wrong format.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>The password is too weak: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Sign-in failed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The server refused the request (%1): %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The file is not in storage any more.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>You are not allowed to access that file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The file is larger than the server accepts.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Storage refused the request: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The server answered %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Unexpected error: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../echogen_desktop/services/project_check.py" line="+18"/>
+        <location filename="../../echogen_desktop/services/schema_check.py" line="+138"/>
+        <source>The server cannot be reached. Check the URL and the network.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>This URL does not answer like a Supabase project (HTTP %1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../echogen_desktop/services/schema_check.py" line="-60"/>
+        <source>This project&apos;s database does not have EchoGen&apos;s schema (%1). Apply the SQL files in %2 in order (supabase db push, or paste each into the SQL editor, oldest first), then check again. See &quot;%3&quot; in the README.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../echogen_desktop/services/upload_service.py" line="+53"/>
+        <source>The new item was saved but cannot be read back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+38"/>
+        <source>“%1” changed while it was uploading.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../echogen_desktop/services/vault_service.py" line="-190"/>
+        <source>Wrong passphrase.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>This key was modified or does not belong here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>This vault was written by a newer EchoGen. Update the app.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>This stored key is corrupt.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The vault parameters were weakened or are invalid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The vault header is corrupt.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The vault is inconsistent: its keys were sealed with different passphrases.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This key cannot be stored (invalid provider).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The vault is locked. Unlock it first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>There is no vault yet. Set a passphrase first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A vault already exists. Unlock it with its passphrase.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The key remembered on this device no longer opens the vault.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The vault cannot be used.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+234"/>
+        <source>Enter a passphrase.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+55"/>
+        <source>You already have a key with this provider and alias.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+52"/>
+        <source>Enter a new passphrase.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+49"/>
+        <source>That key no longer exists.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>SessionController</name>
     <message>
-        <location filename="../../echogen_desktop/session_controller.py" line="+92"/>
+        <location filename="../../echogen_desktop/session_controller.py" line="+94"/>
         <source>Your session has ended. Please sign in again.</source>
         <translation type="unfinished"></translation>
     </message>
