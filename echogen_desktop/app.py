@@ -80,6 +80,7 @@ def _run(args: argparse.Namespace, instance: object) -> int:
     from echogen_desktop.logging_setup import configure as configure_logging
     from echogen_desktop.session_controller import SessionController
     from echogen_desktop.single_instance import SingleInstance
+    from echogen_desktop.translations import install_translators
     from echogen_desktop.views.main_window import MainWindow
     from echogen_desktop.views.theme import follow_system_theme
 
@@ -88,6 +89,7 @@ def _run(args: argparse.Namespace, instance: object) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(__version__)
+    install_translators(app)  # before any window: texts are translated when widgets are built
     app.setWindowIcon(app_icon())
     configure_logging()
     follow_system_theme(app)

@@ -14,6 +14,8 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from echogen_desktop.models import columns
 from echogen_desktop.services.records import JobStatus
 from echogen_desktop.services.tables import CONTENT, JOBS, PODCASTS, SCRIPTS
@@ -116,6 +118,54 @@ def test_service_messages_are_marked_for_translation() -> None:
                 if isinstance(text, ast.JoinedStr) or _literal(text) is not None:
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders, f"unmarked service messages: {offenders}"
+
+
+def _compile(tmp_path: Path, context: str, german: dict[str, str], qm: Path) -> None:
+    root = ET.Element("TS", version="2.1", language="de_DE")
+    element = ET.SubElement(root, "context")
+    ET.SubElement(element, "name").text = context
+    for source, translation in german.items():
+        message = ET.SubElement(element, "message")
+        ET.SubElement(message, "source").text = source
+        ET.SubElement(message, "translation").text = translation
+    ts = tmp_path / f"{qm.stem}.ts"
+    ET.ElementTree(root).write(ts, encoding="utf-8", xml_declaration=True)
+    done = subprocess.run([str(ROOT / ".venv" / "bin" / "pyside6-lrelease"), str(ts), "-qm", str(qm)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_app_loads_a_compiled_catalogue_and_qts_own(
+    tmp_path: Path, qapp: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import QCoreApplication, QLocale
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from echogen_desktop.resources import ENV_RESOURCES
+    from echogen_desktop.translations import install_translators
+    from echogen_desktop.views.connection_page import ConnectionPage
+
+    (tmp_path / "translations").mkdir()
+    _compile(tmp_path, "ConnectionPage", {"&Continue": "&Weiter", "Check &again": "&Erneut prüfen"},
+             tmp_path / "translations" / "echogen_desktop_de.qm")
+    monkeypatch.setenv(ENV_RESOURCES, str(tmp_path))
+    app = QCoreApplication.instance()
+    assert app is not None
+    # No French catalogue of ours: all English, not Qt's French buttons beside our English text.
+    assert install_translators(app, QLocale("fr_FR")) == []
+    installed = install_translators(app, QLocale("de_DE"))
+    try:
+        assert any(t.filePath().endswith("echogen_desktop_de.qm") for t in installed)
+        assert any("qtbase_de" in t.filePath() for t in installed)  # Qt's own buttons and dialogs
+        page = ConnectionPage()
+        assert page.continue_button.text() == "&Weiter" and page.recheck_button.text() == "&Erneut prüfen"
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        assert box.button(QDialogButtonBox.StandardButton.Cancel).text() == "Abbrechen"
+        page.deleteLater()
+    finally:
+        for translator in installed:
+            QCoreApplication.removeTranslator(translator)
+    assert ConnectionPage().continue_button.text() == "&Continue"
 
 
 def test_service_errors_reach_the_user_translated(tmp_path: Path, qapp: object) -> None:
