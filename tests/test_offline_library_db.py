@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -21,7 +22,10 @@ def note(note_id: str, t: float, text: str) -> ReviewNote:
 def test_default_location_is_the_platform_data_dir() -> None:
     path = default_data_dir()
     assert path.name == "EchoGen Desktop"
-    assert ".local/share" in str(path) or "AppData" in str(path) or "Application Support" in str(path)
+    if sys.platform.startswith("linux"):  # XDG_DATA_HOME is a private folder per test (conftest.py)
+        assert path.parent == Path(os.environ["XDG_DATA_HOME"])
+    else:
+        assert "AppData" in str(path) or "Application Support" in str(path)
 
 
 def test_wal_mode_and_every_note_change_is_queued(tmp_path: Path) -> None:
