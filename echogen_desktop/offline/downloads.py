@@ -36,6 +36,7 @@ from typing import Protocol
 
 import httpx
 
+from echogen_desktop.i18n import translate
 from echogen_desktop.memory import pin_mmap_threshold
 from echogen_desktop.offline.worker import Md5Pipe, Stopped, run_blocking, thread_safe
 
@@ -155,9 +156,10 @@ def discard_partial(dest: Path) -> None:
 
 def disk_error_message(exc: OSError) -> str:
     if exc.errno in _DISK_ERRNOS:
-        return ("There is not enough disk space to finish the download. Free some space and choose "
-                "Resume; nothing incomplete was added to your library.")
-    return f"The download could not be written to disk ({exc.strerror or exc}). Nothing incomplete was kept."
+        return translate("Downloads", "There is not enough disk space to finish the download. Free some space "
+                                      "and choose Resume; nothing incomplete was added to your library.")
+    text = translate("Downloads", "The download could not be written to disk (%1). Nothing incomplete was kept.")
+    return text.replace("%1", str(exc.strerror or exc))
 
 
 class PartWriter(Protocol):
@@ -246,10 +248,11 @@ def _fsync_dir(directory: Path) -> None:
 
 def _http_message(status: int) -> str:
     if status in (400, 401, 403):
-        return "The server refused the download link (it may have expired). Choose Resume to try again."
+        return translate("Downloads", "The server refused the download link (it may have expired). "
+                                      "Choose Resume to try again.")
     if status == 404:
-        return "The file is not on the server any more."
-    return f"The server answered {status} to the download."
+        return translate("Downloads", "The file is not on the server any more.")
+    return translate("Downloads", "The server answered %1 to the download.").replace("%1", str(status))
 
 
 class DownloadManager:
@@ -368,7 +371,8 @@ class DownloadManager:
                 attempt += 1
                 if attempt > self.max_retries:
                     raise DownloadError(
-                        "The connection kept dropping. The part downloaded so far is kept: choose Resume to go on."
+                        translate("Downloads", "The connection kept dropping. The part downloaded so far is kept: "
+                                               "choose Resume to go on.")
                     ) from exc
                 log.info("download %s interrupted (%s); retry %d with Range", spec.key, exc, attempt)
                 await asyncio.sleep(self.retry_delay * attempt)
@@ -408,7 +412,7 @@ class DownloadManager:
                               error=exc.message), force=True)
             raise
         except Exception as exc:
-            message = f"The download failed: {exc}"
+            message = translate("Downloads", "The download failed: %1").replace("%1", str(exc))
             self._set(replace(self._state[spec.key], status=DownloadStatus.FAILED, speed=0.0, eta=None,
                               error=message), force=True)
             raise DownloadError(message) from exc
@@ -484,8 +488,9 @@ class DownloadManager:
                     discard_partial(dest)  # the server ignored If-Range and the object has changed
                     raise _Interrupted("the object changed since the part was written: starting over")
                 if spec.expected_size is not None and total is not None and total != spec.expected_size:
-                    raise self._reject(spec, f"The server sent {total} bytes where {spec.expected_size} were "
-                                             "expected. The download was not kept.")
+                    text = translate("Downloads", "The server sent %1 bytes where %2 were expected. "
+                                                  "The download was not kept.")
+                    raise self._reject(spec, text.replace("%1", str(total)).replace("%2", str(spec.expected_size)))
                 if start == 0 or meta is None:
                     _write_sidecar(side, {"key": spec.key, "title": spec.title, "size": total, "etag": etag})
                 if _md5_etags(etag, spec.expected_etag):  # hashed while the bytes arrive
@@ -504,7 +509,8 @@ class DownloadManager:
         if response.status_code == 206:
             match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
             if match is None or int(match.group(1)) != offset:
-                raise DownloadError("The server answered a resume request with the wrong part of the file.")
+                raise DownloadError(translate("Downloads", "The server answered a resume request with the wrong "
+                                                           "part of the file."))
             return offset, int(match.group(3)) if match.group(3) != "*" else None
         return 0, int(length) if length and length.isdigit() else None  # 200: the whole object again
 
@@ -538,7 +544,8 @@ class DownloadManager:
                     md5.feed(chunk)
                 received += len(chunk)
                 if total is not None and received > total:
-                    raise self._reject(spec, "The server sent more data than it announced. The download was not kept.")
+                    raise self._reject(spec, translate("Downloads", "The server sent more data than it announced. "
+                                                 "The download was not kept."))
                 now = time.monotonic()
                 if now - last_report >= self.progress_interval or received == total:
                     last_report = now
@@ -566,13 +573,13 @@ class DownloadManager:
         if (isinstance(total, int) and size != total) or (
             spec.expected_size is not None and size != spec.expected_size
         ):
-            raise self._reject(spec, f"The downloaded file has {size} bytes, not the expected "
-                                     f"{spec.expected_size if spec.expected_size is not None else total}. "
-                                     "It was not kept.")
+            expected = spec.expected_size if spec.expected_size is not None else total
+            text = translate("Downloads", "The downloaded file has %1 bytes, not the expected %2. It was not kept.")
+            raise self._reject(spec, text.replace("%1", str(size)).replace("%2", str(expected)))
         md5s = _md5_etags(etag, spec.expected_etag)
         if md5s and {digest} != md5s:
-            raise self._reject(spec, "The downloaded file does not match the server's checksum. "
-                                     "It was not kept; try again.")
+            raise self._reject(spec, translate("Downloads", "The downloaded file does not match the server's checksum. "
+                                         "It was not kept; try again."))
         try:
             os.replace(part, spec.dest)
         except OSError as exc:

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from PySide6.QtCore import (
     QAbstractListModel,
     QByteArray,
-    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -44,6 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from echogen_desktop.i18n import translate
 from echogen_desktop.offline.library_db import EpisodeRecord, LibraryDb, Playback
 from echogen_desktop.offline.units import format_bytes
 from echogen_desktop.player.facade import Episode
@@ -56,16 +56,12 @@ from echogen_desktop.services.records import Segment
 Index = QModelIndex | QPersistentModelIndex
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("offline", text)
-
-
 def needs_connection(action: str = "") -> str:
     """The one sentence every online-only action shows while offline."""
     if action:
-        return _tr("%1 needs a connection to the server. Downloaded episodes still play offline.").replace(
-            "%1", action)
-    return _tr("This needs a connection to the server. Downloaded episodes still play offline.")
+        text = translate("offline", "%1 needs a connection to the server. Downloaded episodes still play offline.")
+        return text.replace("%1", action)
+    return translate("offline", "This needs a connection to the server. Downloaded episodes still play offline.")
 
 
 class Reachability(enum.Enum):
