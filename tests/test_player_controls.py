@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QSplitter, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QSplitter, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
+from echogen_desktop.icons import action_icon
 from echogen_desktop.player.controls import PlayerControls
 from echogen_desktop.player.facade import Episode, Player
 from echogen_desktop.player.review_notes import ReviewNotesPane
@@ -24,6 +25,12 @@ SCREENSHOT_DIR = Path(os.environ.get("ECHOGEN_SCREENSHOTS", "/tmp/echogen-player
 def save_png(widget: QWidget, name: str) -> None:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     assert widget.grab().save(str(SCREENSHOT_DIR / name))
+
+
+def shows(button: QToolButton, name: str) -> bool:
+    """The button shows the project's drawn icon ``name`` (tinted for the current palette)."""
+    drawn = action_icon(name, button.palette()).pixmap(24).toImage()
+    return button.icon().pixmap(24).toImage() == drawn
 
 
 Panes = tuple[QMainWindow, PlayerControls, TranscriptPane, ReviewNotesPane]
@@ -66,10 +73,14 @@ async def test_keyboard_and_labels_drive_the_player(qtbot: QtBot, tmp_path: Path
         await player.load(Episode("ep-1", "Deep sea vents", "u/p/episode.wav", 60, local), None, autoplay=False)
         await wait_until(lambda: player.duration == 60_000, timeout=5)
         assert controls.title.text() == "Deep sea vents"
+        assert shows(controls.play_button, "play") and shows(controls.back_button, "rewind")
+        assert shows(controls.forward_button, "fast-forward") and shows(controls.mute_button, "volume")
+        assert not shows(controls.play_button, "pause")
 
         qtbot.keyClick(transcript.view, Qt.Key.Key_Space)
         await wait_until(lambda: player.playing and player.position > 200, timeout=5)
         assert controls.play_button.accessibleName() == "Pause"
+        assert shows(controls.play_button, "pause")
         qtbot.keyClick(transcript.view, Qt.Key.Key_Right)  # +30 s
         await wait_until(lambda: player.position >= 30_000, timeout=3)
         assert controls.elapsed.text().startswith("0:3")
@@ -82,7 +93,7 @@ async def test_keyboard_and_labels_drive_the_player(qtbot: QtBot, tmp_path: Path
         qtbot.keyClick(transcript.view, Qt.Key.Key_BracketLeft)
         assert player.speed == 1.1
         qtbot.keyClick(transcript.view, Qt.Key.Key_M)
-        assert player.muted and controls.mute_button.isChecked()
+        assert player.muted and controls.mute_button.isChecked() and shows(controls.mute_button, "muted")
         qtbot.keyClick(transcript.view, Qt.Key.Key_N)
         assert len(notes.model.notes) == 1 and notes.model.notes[0].t >= 15
         qtbot.keyClick(notes.view.focusWidget() or window, Qt.Key.Key_Escape)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QSlider,
-    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from echogen_desktop.icons import action_icon
 from echogen_desktop.player.facade import END_OF_EPISODE, Episode, Player
 from echogen_desktop.player.positions import MAX_SPEED, MIN_SPEED
 from echogen_desktop.player.transcript import format_clock
@@ -41,13 +41,12 @@ class PlayerControls(QWidget):
         self.status.setStyleSheet("color: palette(mid);")
         self.status.setAccessibleName(self.tr("Player status"))
 
-        self.previous_button = self._button(QStyle.StandardPixmap.SP_MediaSkipBackward, self.tr("Previous episode"),
-                                            player.previous)
-        self.back_button = self._button(QStyle.StandardPixmap.SP_MediaSeekBackward, "", player.skip_back)
-        self.play_button = self._button(QStyle.StandardPixmap.SP_MediaPlay, self.tr("Play"), player.toggle)
-        self.forward_button = self._button(QStyle.StandardPixmap.SP_MediaSeekForward, "", player.skip_forward)
-        self.next_button = self._button(QStyle.StandardPixmap.SP_MediaSkipForward, self.tr("Next episode"),
-                                        player.next)
+        self._icons: dict[QToolButton, str] = {}  # the drawn icon each button shows now (re-tinted on a theme switch)
+        self.previous_button = self._button("skip-back", self.tr("Previous episode"), player.previous)
+        self.back_button = self._button("rewind", "", player.skip_back)
+        self.play_button = self._button("play", self.tr("Play"), player.toggle)
+        self.forward_button = self._button("fast-forward", "", player.skip_forward)
+        self.next_button = self._button("skip-forward", self.tr("Next episode"), player.next)
         self.back_button.setText(f"−{player.skip_back_seconds}")
         self.forward_button.setText(f"+{player.skip_forward_seconds}")
         for button in (self.back_button, self.forward_button):
@@ -77,7 +76,7 @@ class PlayerControls(QWidget):
         self.speed.setToolTip(self.tr("Playback speed ([ slower, ] faster)"))
         self.speed.valueChanged.connect(player.set_speed)
 
-        self.mute_button = self._button(QStyle.StandardPixmap.SP_MediaVolume, self.tr("Mute (M)"), player.toggle_mute)
+        self.mute_button = self._button("volume", self.tr("Mute (M)"), player.toggle_mute)
         self.mute_button.setCheckable(True)
         self.volume = QSlider(Qt.Orientation.Horizontal, self)
         self.volume.setRange(0, 100)
@@ -127,15 +126,25 @@ class PlayerControls(QWidget):
         self._on_episode(player.episode)
 
     # ------------------------------------------------------------------ building
-    def _button(self, icon: QStyle.StandardPixmap, name: str, slot: Callable[[], None]) -> QToolButton:
+    def _button(self, icon: str, name: str, slot: Callable[[], None]) -> QToolButton:
         button = QToolButton(self)
-        button.setIcon(self.style().standardIcon(icon))
+        self._set_icon(button, icon)
         button.setAccessibleName(name)
         button.setToolTip(name)
         button.setAutoRaise(True)
         button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         button.clicked.connect(slot)
         return button
+
+    def _set_icon(self, button: QToolButton, name: str) -> None:
+        self._icons[button] = name
+        button.setIcon(action_icon(name, self.palette()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "_icons"):
+            for button, name in self._icons.items():
+                button.setIcon(action_icon(name, self.palette()))
 
     def _sleep_menu(self) -> QMenu:
         menu = QMenu(self)
@@ -200,8 +209,7 @@ class PlayerControls(QWidget):
         self.remaining.setText(f"-{format_clock(left)}")
 
     def _on_playing(self, playing: bool) -> None:
-        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        self.play_button.setIcon(self.style().standardIcon(icon))
+        self._set_icon(self.play_button, "pause" if playing else "play")
         name = self.tr("Pause") if playing else self.tr("Play")
         self.play_button.setAccessibleName(name)
         self.play_button.setToolTip(f"{name} (Space)")
@@ -213,8 +221,7 @@ class PlayerControls(QWidget):
 
     def _on_muted(self, muted: bool) -> None:
         self.mute_button.setChecked(muted)
-        icon = QStyle.StandardPixmap.SP_MediaVolumeMuted if muted else QStyle.StandardPixmap.SP_MediaVolume
-        self.mute_button.setIcon(self.style().standardIcon(icon))
+        self._set_icon(self.mute_button, "muted" if muted else "volume")
 
     def _on_sleep(self, remaining: int) -> None:
         if remaining == END_OF_EPISODE:

@@ -538,6 +538,69 @@
     </message>
 </context>
 <context>
+    <name>Downloads</name>
+    <message>
+        <location filename="../../echogen_desktop/offline/downloads.py" line="+159"/>
+        <source>There is not enough disk space to finish the download. Free some space and choose Resume; nothing incomplete was added to your library.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The download could not be written to disk (%1). Nothing incomplete was kept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+90"/>
+        <source>The server refused the download link (it may have expired). Choose Resume to try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The file is not on the server any more.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server answered %1 to the download.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+119"/>
+        <source>The connection kept dropping. The part downloaded so far is kept: choose Resume to go on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>The download failed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+76"/>
+        <source>The server sent %1 bytes where %2 were expected. The download was not kept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>The server answered a resume request with the wrong part of the file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>The server sent more data than it announced. The download was not kept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>The downloaded file has %1 bytes, not the expected %2. It was not kept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The downloaded file does not match the server&apos;s checksum. It was not kept; try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>DownloadsDock</name>
     <message>
         <location filename="../../echogen_desktop/views/player_dock.py" line="+60"/>
@@ -1423,7 +1486,7 @@ Start the local demo stack (see the README), or give a project URL and anon key.
 <context>
     <name>OfflineLibraryModel</name>
     <message>
-        <location filename="../../echogen_desktop/offline/offline_mode.py" line="+175"/>
+        <location filename="../../echogen_desktop/offline/offline_mode.py" line="+171"/>
         <source>1 note</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1645,12 +1708,12 @@ Start the local demo stack (see the README), or give a project URL and anon key.
     </message>
     <message>
         <location line="+2"/>
-        <location line="+143"/>
+        <location line="+152"/>
         <source>Nothing playing</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-142"/>
+        <location line="-151"/>
         <source>Episode</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1660,25 +1723,25 @@ Start the local demo stack (see the README), or give a project URL and anon key.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <location line="+116"/>
+        <location line="+3"/>
+        <location line="+124"/>
         <source>Previous episode</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-113"/>
-        <location line="+158"/>
+        <location line="-122"/>
+        <location line="+166"/>
         <source>Play</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-156"/>
-        <location line="+113"/>
+        <location line="-164"/>
+        <location line="+122"/>
         <source>Next episode</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="-107"/>
+        <location line="-117"/>
         <source>Back %n second(s)</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -1730,12 +1793,12 @@ Start the local demo stack (see the README), or give a project URL and anon key.
     </message>
     <message>
         <location line="+4"/>
-        <location line="+135"/>
+        <location line="+143"/>
         <source>Sleep</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-134"/>
+        <location line="-142"/>
         <source>Sleep timer</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1745,7 +1808,7 @@ Start the local demo stack (see the README), or give a project URL and anon key.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+60"/>
         <source>Off</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1798,12 +1861,12 @@ Start the local demo stack (see the README), or give a project URL and anon key.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+37"/>
         <source>Pause</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+15"/>
         <source>Sleep: end of episode</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3114,6 +3177,19 @@ Start the local demo stack (see the README), or give a project URL and anon key.
     <message>
         <location line="+67"/>
         <source>The linked episode was not found in your podcasts.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>offline</name>
+    <message>
+        <location filename="../../echogen_desktop/offline/offline_mode.py" line="-228"/>
+        <source>%1 needs a connection to the server. Downloaded episodes still play offline.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This needs a connection to the server. Downloaded episodes still play offline.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
