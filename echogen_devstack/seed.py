@@ -201,12 +201,21 @@ def build_library(user_id: str, now: datetime | None = None) -> DemoLibrary:
             "metadata": {
                 "title": titles[article], "speakers": sorted(SPEAKERS), "language": "en-US",
                 "audioFormat": "wav", "category": podcast["category"], "sourceUrl": urls[article],
+                **_playback(podcast, created[article] + timedelta(hours=2)),
             },
             "created_at": _iso(created[article] + timedelta(hours=1, minutes=10)),
         })
 
     _add_jobs(lib, user_id, content_ids, script_ids, titles, created, now)
     return lib
+
+
+def _playback(podcast: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """An episode the demo user stopped listening to part-way (docs/data-conventions.md, ``playback``)."""
+    position = podcast.get("listened_to")
+    if not isinstance(position, int | float):
+        return {}
+    return {"playback": {"position": float(position), "played": False, "updated_at": _iso(at)}}
 
 
 def _prompt(title: str) -> str:

@@ -231,6 +231,12 @@ def test_scripts_reference_content_and_one_lacks_timings(library: DemoLibrary) -
         assert meta["language"] == "en-US" and meta["audioFormat"] == "wav"
         assert meta["speakers"] == ["Ava", "Ben"] and meta["title"] and meta["category"]
         assert meta["sourceUrl"].startswith("https://")
+    # One episode was left part-way, so the Podcasts list shows "Listened" with the time left.
+    listened = [p for p in library.generated_podcasts if "playback" in p["metadata"]]
+    assert len(listened) == 1
+    playback = listened[0]["metadata"]["playback"]
+    assert playback["played"] is False and 0 < playback["position"] < listened[0]["duration_seconds"]
+    assert _ts(playback["updated_at"]) > _ts(listened[0]["created_at"])  # type: ignore[operator]
 
 
 def _ts(value: str | None) -> datetime | None:

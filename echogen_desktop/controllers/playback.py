@@ -176,8 +176,8 @@ class PlaybackController(QObject):
             self.failed.emit(needs_connection(self.tr("Streaming an episode that is not downloaded")))
             return
         self._show_episode(podcast.id, podcast.title, podcast.metadata, podcast.duration_seconds)
-        self._adopt_remote_position(podcast.id, podcast.metadata)
-        self.player.open(episode, signing_provider(backend) if backend is not None else None)
+        self.player.open(episode, signing_provider(backend) if backend is not None else None,
+                         resume_ms=self._remote_resume_ms(podcast.id, podcast.metadata))
         if record is not None and record.script is not None:
             self._set_segments(podcast.id, record.script.segments)
         elif backend is not None and self._runner is not None:
@@ -324,13 +324,12 @@ class PlaybackController(QObject):
 
         self._spawn(push())
 
-    def _adopt_remote_position(self, podcast_id: str, metadata: Mapping[str, Any]) -> None:
-        """Listened to later on another device: resume where that left off."""
+    def _remote_resume_ms(self, podcast_id: str, metadata: Mapping[str, Any]) -> int | None:
+        """Where another device stopped, when that is later than this device's own pause."""
         remote = Playback.from_json(metadata.get(PLAYBACK_KEY))
         if remote is None or not remote.newer_than(self.db.position(podcast_id)):
-            return
-        self.player.store.set_position_ms(podcast_id, 0 if remote.played else int(remote.position * 1000))
-        self.player.store.set_played(podcast_id, remote.played)
+            return None
+        return 0 if remote.played else int(remote.position * 1000)
 
     # ------------------------------------------------------------------ downloads
     def download(self, podcast: Podcast) -> asyncio.Task[EpisodeRecord] | None:

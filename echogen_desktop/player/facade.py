@@ -167,12 +167,18 @@ class Player(QObject):
         return int(duration_s / self._speed) + self.expiry_margin_seconds
 
     # ------------------------------------------------------------------ loading
-    def open(self, episode: Episode, provider: SourceProvider | None, *, autoplay: bool = True) -> None:
+    def open(self, episode: Episode, provider: SourceProvider | None, *, autoplay: bool = True,
+             resume_ms: int | None = None) -> None:
         """Start loading without waiting (for Qt slots); errors arrive on ``errorOccurred``."""
-        self._spawn(self.load(episode, provider, autoplay=autoplay))
+        self._spawn(self.load(episode, provider, autoplay=autoplay, resume_ms=resume_ms))
 
-    async def load(self, episode: Episode, provider: SourceProvider | None, *, autoplay: bool = True) -> None:
+    async def load(self, episode: Episode, provider: SourceProvider | None, *, autoplay: bool = True,
+                   resume_ms: int | None = None) -> None:
+        """``resume_ms``: start there instead of where this device left the episode (another
+        device listened on later)."""
         self.stop()  # remembers where the previous episode was left
+        if resume_ms is not None:
+            self.store.set_position_ms(episode.id, resume_ms)
         if episode not in self._queue:
             self._queue.append(episode)
             self.queueChanged.emit()
