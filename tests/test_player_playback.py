@@ -185,3 +185,19 @@ async def test_volume_and_mute(player: Player) -> None:
     assert player.muted and muted == [True]
     player.toggle_mute()
     assert not player.muted
+
+
+@pytest.mark.qasync
+async def test_the_signed_url_never_reaches_stderr(
+    player: Player, user_factory: UserFactory, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """FFmpeg dumps every stream it opens ("Input #0, wav, from '<url>'") at its default level;
+    that URL carries the signing token, and stderr ends up in the desktop session's journal."""
+    user = await user_factory()
+    episode = await wav_episode(user, seconds=3)
+    provider = SigningProvider(user)
+    capfd.readouterr()
+    await player.load(episode, provider)
+    await wait_until(lambda: player.playing and player.position > 300, timeout=5, message="no audio")
+    err = capfd.readouterr().err
+    assert "token=" not in err and "Input #0" not in err, err

@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 
+from echogen_desktop.player.ffmpeg_log import quiet_ffmpeg_log
 from echogen_desktop.player.positions import PositionStore, clamp_speed
 from echogen_desktop.player.recovery import LOADED, ErrorGate, Recovery
 
@@ -81,6 +82,7 @@ class Player(QObject):
         self._player = QMediaPlayer(self)
         self._output = QAudioOutput(self)
         self._player.setAudioOutput(self._output)
+        quiet_ffmpeg_log()  # the backend is loaded now; its stream dumps would print signed URLs
         self._episode: Episode | None = None
         self._provider: SourceProvider | None = None
         self._queue: list[Episode] = []
