@@ -296,7 +296,7 @@ class PlaybackController(QObject):
     def _record_position(self, podcast_id: str, seconds: float, played: bool) -> None:
         """Queue the position locally first (nothing lost), then send it when online."""
         if not self.online and self.db.episode(podcast_id) is None:
-            return  # offline only downloaded episodes play, and their positions are queued
+            return  # offline, only downloaded episodes can play (and theirs are queued)
         self.db.set_position(podcast_id, seconds, played)
         if self._backend is not None and not self._closing:
             self._push_position(podcast_id)
@@ -314,8 +314,8 @@ class PlaybackController(QObject):
         async def push() -> None:
             try:
                 await OutboxSync(self.db, backend).sync_podcast(podcast_id)
-            except ServiceError as exc:  # stays queued; sent after the next sign-in
-                log.info("play position for %s stays queued: %s", podcast_id, exc.message)
+            except Exception as exc:  # it stays queued and goes after the next sign-in; never worth a dialog
+                log.info("play position for %s stays queued: %s", podcast_id, getattr(exc, "message", exc))
             finally:
                 self._pushing.discard(podcast_id)
                 if podcast_id in self._push_again:
