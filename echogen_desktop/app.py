@@ -131,10 +131,27 @@ def _run(args: argparse.Namespace, instance: object) -> int:
 
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), quit_after)
+    async def run_until_quit() -> None:
+        # One coroutine from start to the end of shutdown: between two run_until_complete calls
+        # qasync still steps Qt-driven callbacks with no running loop, and httpx then fails.
+        await finished.wait()
+        if isinstance(shell.window, MainWindow):
+            await shell.window.stop_live_updates()
+        await controller.aclose()
+        await _cancel_remaining_tasks()
+
     with loop:
         QTimer.singleShot(0, shell.start)
-        loop.run_until_complete(finished.wait())
-        if isinstance(shell.window, MainWindow):
-            loop.run_until_complete(shell.window.stop_live_updates())
-        loop.run_until_complete(controller.aclose())
+        loop.run_until_complete(run_until_quit())
     return 0
+
+
+async def _cancel_remaining_tasks(grace: float = 2.0) -> None:
+    """What asyncio.run does before closing its loop: requests still in flight at quit (a page, a
+    position send, a socket keepalive) unwind now, instead of failing later against a closed loop."""
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=grace)
