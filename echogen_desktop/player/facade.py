@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 
 from echogen_desktop.player.ffmpeg_log import quiet_ffmpeg_log
@@ -94,6 +94,7 @@ class Player(QObject):
         self._speed = self.store.speed()
         self._gave_up = False
         self._stopping = False
+        self._closed = False  # shut down: the queued stop's position reports must not count
         self._errors = ErrorGate()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sleep_deadline: float | None = None
@@ -375,7 +376,7 @@ class Player(QObject):
 
     # ------------------------------------------------------------------ events
     def _on_position(self, position: int) -> None:
-        if (self.recovery.busy or self._stopping or self._player.mediaStatus() not in LOADED
+        if (self._closed or self.recovery.busy or self._stopping or self._player.mediaStatus() not in LOADED
                 or self._player.playbackState() == QMediaPlayer.PlaybackState.StoppedState):
             return  # a reload or a stop passes through 0: keep the listener's place
         self._last_position = position
@@ -434,12 +435,21 @@ class Player(QObject):
 
     def shutdown(self) -> None:
         """Remember where we are and stop; call before the app quits."""
-        self.stop()
-        # Release the FFmpeg demuxer and its threads now, not during object destruction.
-        self._player.setSource(QUrl())
+        self._save_position()
+        self._closed = True
+        self.recovery.cancel()
         self.store.sync()
         for task in list(self._tasks):
             task.cancel()
+        # Stop and release the FFmpeg engine and its threads now, not during object destruction,
+        # and from the Qt event loop rather than from Python: a call made here holds the GIL while
+        # Qt waits for a signal-slot lock, and an FFmpeg thread tearing down its objects holds
+        # that lock while it waits for the GIL (a Shiboken override check). Seen as a hang in
+        # QMediaPlayer.stop() at shutdown (gdb: main thread in QObject::disconnect, the audio
+        # renderer thread in ~QObject -> PyGILState_Ensure).
+        QMetaObject.invokeMethod(self._player, "stop", Qt.ConnectionType.QueuedConnection)
+        QMetaObject.invokeMethod(self._player, "setSource", Qt.ConnectionType.QueuedConnection,
+                                 Q_ARG(QUrl, QUrl()))
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
