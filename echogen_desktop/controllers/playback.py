@@ -19,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from echogen_desktop.controllers.coalesce import Coalescer
 from echogen_desktop.offline.downloads import DownloadManager
 from echogen_desktop.offline.library import OfflineLibrary
 from echogen_desktop.offline.library_db import PLAYBACK_KEY, EpisodeRecord, LibraryDb, Playback, podcast_to_row
@@ -79,14 +80,11 @@ class PlaybackController(QObject):
         self._runner: TaskRunner | None = None
         self._library: OfflineLibrary | None = None
         self._podcast_id: str | None = None  # the episode in the transcript and notes panes
-        self._saving = False
-        self._save_again = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self.active_downloads: set[str] = set()
         self._downloads_bound = False
-        self._pushing: set[str] = set()  # podcast ids whose position is being sent
         self._closing = False
-        self._push_again: set[str] = set()
+        self._one_at_a_time = Coalescer(self._spawn)  # notes saves, and position sends per episode
         review.transcript.seekRequested.connect(player.seek)
         review.notes.seekRequested.connect(player.seek)
         review.notes.saveRequested.connect(self.save_notes)
@@ -228,13 +226,13 @@ class PlaybackController(QObject):
     # ------------------------------------------------------------------ review notes
     def save_notes(self) -> None:
         """Notes changed: save them (coalesced: one save at a time, then one more if needed)."""
-        if self._podcast_id is None:
-            return
-        if self._saving:
-            self._save_again = True
-            return
-        self._saving = True
-        self._spawn(self._save(self._podcast_id, self.review.notes.model))
+        if self._podcast_id is not None:
+            self._one_at_a_time.request("notes", self._save_shown_notes)
+
+    async def _save_shown_notes(self) -> None:
+        """The notes pane's episode as it is when this save starts (maybe another one by now)."""
+        if self._podcast_id is not None:
+            await self._save(self._podcast_id, self.review.notes.model)
 
     async def _save(self, podcast_id: str, model: ReviewNotesModel) -> None:
         try:
@@ -252,11 +250,6 @@ class PlaybackController(QObject):
             self.notesSaved.emit(podcast_id)
         except Exception as exc:
             self.failed.emit(from_exception(exc).message)
-        finally:
-            self._saving = False
-            if self._save_again:  # edited while saving (maybe another episode's notes by now)
-                self._save_again = False
-                self.save_notes()
 
     async def _save_online(self, backend: Backend, podcast_id: str, model: ReviewNotesModel) -> None:
         fetched: JsonDict = {}
@@ -303,26 +296,16 @@ class PlaybackController(QObject):
 
     def _push_position(self, podcast_id: str) -> None:
         """One send per episode at a time; a position recorded meanwhile goes in one more send."""
-        if podcast_id in self._pushing:
-            self._push_again.add(podcast_id)
-            return
-        backend = self._backend
-        if backend is None:
-            return
-        self._pushing.add(podcast_id)
-
-        async def push() -> None:
+        async def send() -> None:
+            backend = self._backend
+            if backend is None:
+                return
             try:
                 await OutboxSync(self.db, backend).sync_podcast(podcast_id)
             except Exception as exc:  # it stays queued and goes after the next sign-in; never worth a dialog
                 log.info("play position for %s stays queued: %s", podcast_id, getattr(exc, "message", exc))
-            finally:
-                self._pushing.discard(podcast_id)
-                if podcast_id in self._push_again:
-                    self._push_again.discard(podcast_id)
-                    self._push_position(podcast_id)
 
-        self._spawn(push())
+        self._one_at_a_time.request(("position", podcast_id), send)
 
     def _remote_resume_ms(self, podcast_id: str, metadata: Mapping[str, Any]) -> int | None:
         """Where another device stopped, when that is later than this device's own pause."""
