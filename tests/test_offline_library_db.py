@@ -10,8 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from echogen_desktop.offline.library_db import LibraryDb, Playback, default_data_dir
+from echogen_desktop.offline.library_db import LibraryDb, default_data_dir
 from echogen_desktop.player.review_notes import ReviewNote
+from echogen_desktop.services.records import Playback
 from tests.offline_support import ROOT
 
 

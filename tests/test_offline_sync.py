@@ -16,10 +16,11 @@ import pytest
 
 from echogen_desktop.offline.downloads import DownloadManager
 from echogen_desktop.offline.library import OfflineLibrary
-from echogen_desktop.offline.library_db import LibraryDb, Playback
+from echogen_desktop.offline.library_db import LibraryDb
 from echogen_desktop.offline.sync import OutboxSync
 from echogen_desktop.player.review_notes import ReviewNote, notes_from_metadata
 from echogen_desktop.services.backend import Backend
+from echogen_desktop.services.records import Playback
 from echogen_devstack.runner import StackInfo
 from tests.conftest import TestUser
 from tests.offline_support import ROOT, StoredEpisode, create_episode, server_metadata, signed_in_backend, stack_args

@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Signal
 from echogen_desktop.controllers.coalesce import Coalescer
 from echogen_desktop.offline.downloads import DownloadManager
 from echogen_desktop.offline.library import OfflineLibrary
-from echogen_desktop.offline.library_db import PLAYBACK_KEY, EpisodeRecord, LibraryDb, Playback, podcast_to_row
+from echogen_desktop.offline.library_db import EpisodeRecord, LibraryDb, podcast_to_row
 from echogen_desktop.offline.offline_mode import needs_connection, open_offline_episode
 from echogen_desktop.offline.sync import OutboxSync, SyncReport
 from echogen_desktop.player.facade import Episode, Player, SourceProvider
@@ -175,7 +175,7 @@ class PlaybackController(QObject):
             return
         self._show_episode(podcast.id, podcast.title, podcast.metadata, podcast.duration_seconds)
         self.player.open(episode, signing_provider(backend) if backend is not None else None,
-                         resume_ms=self._remote_resume_ms(podcast.id, podcast.metadata))
+                         resume_ms=self._remote_resume_ms(podcast))
         if record is not None and record.script is not None:
             self._set_segments(podcast.id, record.script.segments)
         elif backend is not None and self._runner is not None:
@@ -307,10 +307,10 @@ class PlaybackController(QObject):
 
         self._one_at_a_time.request(("position", podcast_id), send)
 
-    def _remote_resume_ms(self, podcast_id: str, metadata: Mapping[str, Any]) -> int | None:
+    def _remote_resume_ms(self, podcast: Podcast) -> int | None:
         """Where another device stopped, when that is later than this device's own pause."""
-        remote = Playback.from_json(metadata.get(PLAYBACK_KEY))
-        if remote is None or not remote.newer_than(self.db.position(podcast_id)):
+        remote = podcast.playback
+        if remote is None or not remote.newer_than(self.db.position(podcast.id)):
             return None
         return 0 if remote.played else int(remote.position * 1000)
 

@@ -160,19 +160,18 @@ def _podcast_title(podcast: Podcast) -> str:
 
 
 def _listened(podcast: Podcast) -> str:
-    """From ``metadata.playback`` (docs/data-conventions.md): played, or the time left where the
-    listener stopped on any device."""
-    playback = podcast.metadata.get("playback")
-    if not isinstance(playback, Mapping):
+    """From ``metadata.playback``: played, or the time left where the listener stopped on any device."""
+    playback = podcast.playback
+    if playback is None:
         return ""
-    if playback.get("played") is True:
+    if playback.played:
         return translate("Columns", "Played")
-    position = playback.get("position")
-    if not isinstance(position, int | float) or position <= 0:
+    if playback.position <= 0:
         return ""
     if podcast.duration_seconds is None:
         return translate("Columns", "Started")
-    return translate("Columns", "%1 left").replace("%1", format_clock(max(0, podcast.duration_seconds - position)))
+    left = max(0.0, podcast.duration_seconds - playback.position)
+    return translate("Columns", "%1 left").replace("%1", format_clock(left))
 
 
 PODCAST_COLUMNS: tuple[Column, ...] = (

@@ -28,10 +28,9 @@ import platformdirs
 
 from echogen_desktop import APP_NAME, ORG_NAME
 from echogen_desktop.player.review_notes import NOTES_KEY, ReviewNote, notes_from_metadata
-from echogen_desktop.services.records import Podcast, Script, parse_time
+from echogen_desktop.services.records import PLAYBACK_KEY, Playback, Podcast, Script
 
 JsonDict = dict[str, Any]
-PLAYBACK_KEY = "playback"
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -108,38 +107,6 @@ def script_to_row(script: Script) -> JsonDict:
         "segments": [s.to_json() for s in script.segments], "metadata": script.metadata,
         "updated_at": _iso(script.updated_at),
     }
-
-
-@dataclass(frozen=True)
-class Playback:
-    """Where the listener is in one episode, and when that was set (for last-writer-wins)."""
-
-    position: float  # seconds
-    played: bool
-    updated_at: str  # ISO 8601, UTC
-
-    def to_json(self) -> JsonDict:
-        return {"position": self.position, "played": self.played, "updated_at": self.updated_at}
-
-    @classmethod
-    def from_json(cls, value: object) -> Playback | None:
-        if not isinstance(value, Mapping):
-            return None
-        try:
-            position = float(value.get("position") or 0)
-            parse_time(value.get("updated_at"))
-        except (TypeError, ValueError):
-            return None
-        return cls(max(0.0, position), bool(value.get("played")), str(value.get("updated_at") or ""))
-
-    def newer_than(self, other: Playback | None) -> bool:
-        """Last writer wins; a tie keeps the other (the server's) value, so a retry changes nothing."""
-        if other is None:
-            return True
-        mine, theirs = parse_time(self.updated_at), parse_time(other.updated_at)
-        if mine is None:
-            return False
-        return theirs is None or mine > theirs
 
 
 @dataclass(frozen=True)

@@ -44,14 +44,14 @@ from PySide6.QtWidgets import (
 )
 
 from echogen_desktop.i18n import translate
-from echogen_desktop.offline.library_db import EpisodeRecord, LibraryDb, Playback
+from echogen_desktop.offline.library_db import EpisodeRecord, LibraryDb
 from echogen_desktop.offline.units import format_bytes
 from echogen_desktop.player.facade import Episode
 from echogen_desktop.player.review_notes import ReviewNote
 from echogen_desktop.player.transcript import format_clock
 from echogen_desktop.services.backend import Backend
 from echogen_desktop.services.errors import ErrorKind, ServiceError
-from echogen_desktop.services.records import Segment
+from echogen_desktop.services.records import Playback, Segment
 
 Index = QModelIndex | QPersistentModelIndex
 

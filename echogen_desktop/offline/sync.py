@@ -17,10 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from echogen_desktop.offline.library_db import PLAYBACK_KEY, LibraryDb, OutboxBatch, Playback, podcast_to_row
+from echogen_desktop.offline.library_db import LibraryDb, OutboxBatch, podcast_to_row
 from echogen_desktop.player.review_notes import NOTES_KEY, merge_notes, notes_from_metadata
 from echogen_desktop.services.backend import Backend
 from echogen_desktop.services.errors import ErrorKind, ServiceError
+from echogen_desktop.services.records import PLAYBACK_KEY, Playback
 
 log = logging.getLogger(__name__)
 JsonDict = dict[str, Any]

@@ -30,6 +30,41 @@ def parse_time(value: object) -> datetime | None:
         raise RecordError(f"bad timestamp {value!r}") from exc
 
 
+PLAYBACK_KEY = "playback"  # generated_podcasts.metadata key (docs/data-conventions.md)
+
+
+@dataclass(frozen=True)
+class Playback:
+    """Where the listener is in one episode, and when that was set (for last-writer-wins)."""
+
+    position: float  # seconds
+    played: bool
+    updated_at: str  # ISO 8601, UTC
+
+    def to_json(self) -> JsonDict:
+        return {"position": self.position, "played": self.played, "updated_at": self.updated_at}
+
+    @classmethod
+    def from_json(cls, value: object) -> Playback | None:
+        if not isinstance(value, Mapping):
+            return None
+        try:
+            position = float(value.get("position") or 0)
+            parse_time(value.get("updated_at"))
+        except (TypeError, ValueError):
+            return None
+        return cls(max(0.0, position), bool(value.get("played")), str(value.get("updated_at") or ""))
+
+    def newer_than(self, other: Playback | None) -> bool:
+        """Last writer wins; a tie keeps the other (the server's) value, so a retry changes nothing."""
+        if other is None:
+            return True
+        mine, theirs = parse_time(self.updated_at), parse_time(other.updated_at)
+        if mine is None:
+            return False
+        return theirs is None or mine > theirs
+
+
 def _req_time(row: Mapping[str, Any], key: str) -> datetime:
     parsed = parse_time(row.get(key))
     if parsed is None:
@@ -160,6 +195,11 @@ class Podcast:
     @property
     def title(self) -> str:
         return str(self.metadata.get("title") or self.audio_path.rsplit("/", 1)[-1])
+
+    @property
+    def playback(self) -> Playback | None:
+        """Where the listener stopped, on whichever device did so last."""
+        return Playback.from_json(self.metadata.get(PLAYBACK_KEY))
 
     @property
     def speakers(self) -> list[str]:
