@@ -19,8 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from echogen_devstack.db import Conn
-from echogen_devstack.errors import auth_error, gateway_error
-from echogen_devstack.state import ApiKeyMissing, StackState, bearer_token, stack_of
+from echogen_devstack.errors import auth_error
+from echogen_devstack.state import StackState, bearer_token, stack_of
 from echogen_devstack.tokens import TokenExpired, TokenInvalid, sign, verify
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -72,11 +72,6 @@ async def _body(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise AuthFailure(400, "validation_failed", "Request body must be a JSON object")
     return data
-
-
-def _require_apikey(request: Request) -> None:
-    if not (request.headers.get("apikey") or request.query_params.get("apikey")):
-        raise ApiKeyMissing("No API key found in request")
 
 
 async def _hash_password(stack: StackState, password: str) -> str:
@@ -373,13 +368,11 @@ async def settings(request: Request) -> Response:
 
 
 def _guarded(handler: Any) -> Any:
+    """The API key itself is the gateway's business (gateway.key_auth, before any route)."""
     async def endpoint(request: Request) -> Response:
         try:
-            _require_apikey(request)
             response: Response = await handler(request)
             return response
-        except ApiKeyMissing as exc:
-            return gateway_error(401, str(exc))
         except AuthFailure as failure:
             return failure.response
     return endpoint
