@@ -67,6 +67,8 @@ SESSION_ENDED = QT_TRANSLATE_NOOP("ServiceError", "Your session has ended. Pleas
 MISSING_TABLE = QT_TRANSLATE_NOOP(
     "ServiceError", "The server's database is missing a table: apply the EchoGen migrations.")
 UNREACHABLE = QT_TRANSLATE_NOOP("ServiceError", "The server cannot be reached. Check the connection and the URL.")
+# The same, said by the checks of a URL and key before sign-in (the connection page).
+PROJECT_UNREACHABLE = QT_TRANSLATE_NOOP("ServiceError", "The server cannot be reached. Check the URL and the network.")
 
 _AUTH_CODES: dict[str, tuple[ErrorKind, str]] = {
     "invalid_credentials": (

@@ -12,10 +12,8 @@ import asyncio
 import httpx
 
 from echogen_desktop.i18n import QT_TRANSLATE_NOOP
-from echogen_desktop.services.errors import REFUSED_KEY, ErrorKind, ServiceError
+from echogen_desktop.services.errors import PROJECT_UNREACHABLE, REFUSED_KEY, ErrorKind, ServiceError
 from echogen_desktop.services.schema_check import check_schema
-
-UNREACHABLE = QT_TRANSLATE_NOOP("ServiceError", "The server cannot be reached. Check the URL and the network.")
 
 
 async def _settings(http: httpx.AsyncClient, url: str, anon_key: str, timeout: float) -> httpx.Response:
@@ -33,7 +31,7 @@ async def check_connection(
             async with httpx.AsyncClient(timeout=timeout) as own:
                 response = await _settings(own, url, anon_key, timeout)
     except (httpx.TransportError, TimeoutError) as exc:
-        raise ServiceError(ErrorKind.UNREACHABLE, UNREACHABLE) from exc
+        raise ServiceError(ErrorKind.UNREACHABLE, PROJECT_UNREACHABLE) from exc
     if response.status_code in (401, 403):
         raise ServiceError(ErrorKind.INVALID_INPUT, REFUSED_KEY)
     try:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import httpx
 
 from echogen_desktop.i18n import QT_TRANSLATE_NOOP
-from echogen_desktop.services.errors import ErrorKind, ServiceError
+from echogen_desktop.services.errors import PROJECT_UNREACHABLE, ErrorKind, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +135,7 @@ async def check_schema(
             async with httpx.AsyncClient(timeout=timeout) as own:
                 report = await inspect_schema(own, url, anon_key)
     except (httpx.TransportError, TimeoutError) as exc:
-        raise ServiceError(ErrorKind.UNREACHABLE, QT_TRANSLATE_NOOP(
-            "ServiceError", "The server cannot be reached. Check the URL and the network.")) from exc
+        raise ServiceError(ErrorKind.UNREACHABLE, PROJECT_UNREACHABLE) from exc
     if not report.ok:
         log.warning("schema check of %s: %s", url, report.summary())
         raise MigrationsMissing(report)

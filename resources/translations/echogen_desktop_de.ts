@@ -145,12 +145,12 @@
     <message>
         <location line="+12"/>
         <location line="+18"/>
-        <location line="+33"/>
+        <location line="+32"/>
         <source>Title</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-50"/>
+        <location line="-49"/>
         <source>Source</source>
         <translation type="unfinished"></translation>
     </message>
@@ -162,12 +162,12 @@
     <message>
         <location line="+1"/>
         <location line="+17"/>
-        <location line="+37"/>
+        <location line="+36"/>
         <source>Language</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-52"/>
+        <location line="-51"/>
         <source>Reading time</source>
         <translation type="unfinished"></translation>
     </message>
@@ -197,7 +197,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+16"/>
         <source>Played</source>
         <translation type="unfinished"></translation>
     </message>
@@ -272,8 +272,8 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-53"/>
-        <location line="+56"/>
+        <location line="-54"/>
+        <location line="+57"/>
         <source>Started</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1651,7 +1651,7 @@ Start the local demo stack (see the README), or give a project URL and anon key.
 <context>
     <name>PlaybackController</name>
     <message>
-        <location filename="../../echogen_desktop/controllers/playback.py" line="+161"/>
+        <location filename="../../echogen_desktop/controllers/playback.py" line="+159"/>
         <source>Review notes made offline were sent to the server.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1666,7 +1666,7 @@ Start the local demo stack (see the README), or give a project URL and anon key.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+142"/>
+        <location line="+126"/>
         <source>Downloading</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1679,7 +1679,7 @@ Start the local demo stack (see the README), or give a project URL and anon key.
 <context>
     <name>Player</name>
     <message>
-        <location filename="../../echogen_desktop/player/facade.py" line="+193"/>
+        <location filename="../../echogen_desktop/player/facade.py" line="+202"/>
         <source>This episode is not downloaded, and streaming needs a connection.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2347,7 +2347,7 @@ Start the local demo stack (see the README), or give a project URL and anon key.
     </message>
     <message>
         <location line="+7"/>
-        <location filename="../../echogen_desktop/services/errors.py" line="+95"/>
+        <location filename="../../echogen_desktop/services/errors.py" line="+97"/>
         <source>That item no longer exists.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2390,7 +2390,7 @@ Start the local demo stack (see the README), or give a project URL and anon key.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../echogen_desktop/services/errors.py" line="-56"/>
+        <location filename="../../echogen_desktop/services/errors.py" line="-58"/>
         <source>The server refused this anon key.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2410,7 +2410,7 @@ Start the local demo stack (see the README), or give a project URL and anon key.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
         <source>The email address or password is wrong.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2520,18 +2520,17 @@ Start the local demo stack (see the README), or give a project URL and anon key.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../echogen_desktop/services/project_check.py" line="+18"/>
-        <location filename="../../echogen_desktop/services/schema_check.py" line="+138"/>
+        <location line="-78"/>
         <source>The server cannot be reached. Check the URL and the network.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location filename="../../echogen_desktop/services/project_check.py" line="+44"/>
         <source>This URL does not answer like a Supabase project (HTTP %1).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../echogen_desktop/services/schema_check.py" line="-60"/>
+        <location filename="../../echogen_desktop/services/schema_check.py" line="+78"/>
         <source>This project&apos;s database does not have EchoGen&apos;s schema (%1). Apply the SQL files in %2 in order (supabase db push, or paste each into the SQL editor, oldest first), then check again. See &quot;%3&quot; in the README.</source>
         <translation type="unfinished"></translation>
     </message>
